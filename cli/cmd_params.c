@@ -1,0 +1,93 @@
+/*
+ * cmd_params.c -- `ketasim params`: the parameter table with units, sources and confidence.
+ */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void csv_field(FILE *out, const char *s)
+{
+    if (!strpbrk(s, ",\"\n")) {
+        fputs(s, out);
+        return;
+    }
+    fputc('"', out);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', out);
+        fputc(*s, out);
+    }
+    fputc('"', out);
+}
+
+int ks_cmd_params(int argc, char **argv)
+{
+    int csv = 0;
+    const char *params_path = NULL, *prefix = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            printf("usage: ketasim params [--csv] [--prefix P] [--params FILE.csv]\n"
+                   "\n"
+                   "Lists every model parameter: name, value, unit, confidence and source.\n"
+                   "  --csv          the table as CSV (the format of data/parameters.csv)\n"
+                   "  --prefix P     only names starting with P (e.g. pk.sket)\n"
+                   "  --params FILE  list a parameter file instead of the built-in table\n");
+            return KS_EXIT_OK;
+        } else if (strcmp(argv[i], "--csv") == 0) {
+            csv = 1;
+        } else if (strcmp(argv[i], "--prefix") == 0) {
+            if (!(prefix = ks_cli_value(argc, argv, &i, "params")))
+                return KS_EXIT_INPUT;
+        } else if (strcmp(argv[i], "--params") == 0) {
+            if (!(params_path = ks_cli_value(argc, argv, &i, "params")))
+                return KS_EXIT_INPUT;
+        } else {
+            return ks_cli_usage_error("params", "unknown argument '%s'", argv[i]);
+        }
+    }
+    ks_ctx *ctx = ks_ctx_create();
+    if (!ctx)
+        return KS_EXIT_IO;
+    ks_params *p = params_path ? ks_params_load(ctx, params_path) : ks_params_create_default(ctx);
+    if (!p) {
+        int code = ks_cli_fail(ctx);
+        ks_ctx_free(ctx);
+        return code;
+    }
+    if (csv)
+        printf("name,value,unit,source,confidence,note\n");
+    size_t shown = 0;
+    for (size_t i = 0; i < ks_params_count(p); i++) {
+        ks_param_info in;
+        ks_params_get_info(ctx, p, i, &in);
+        if (prefix && strncmp(in.name, prefix, strlen(prefix)) != 0)
+            continue;
+        shown++;
+        if (csv) {
+            const char *f[6];
+            char val[40];
+            snprintf(val, sizeof val, "%.10g", in.value);
+            f[0] = in.name;
+            f[1] = val;
+            f[2] = in.unit;
+            f[3] = in.source;
+            f[4] = in.confidence;
+            f[5] = in.note;
+            for (int k = 0; k < 6; k++) {
+                if (k)
+                    fputc(',', stdout);
+                csv_field(stdout, f[k]);
+            }
+            fputc('\n', stdout);
+        } else {
+            printf("%-28s %12.6g %-18s %-19s %s\n", in.name, in.value, in.unit, in.confidence,
+                   in.source);
+        }
+    }
+    if (!csv)
+        printf("%zu parameters\n", shown);
+    ks_params_free(p);
+    ks_ctx_free(ctx);
+    return KS_EXIT_OK;
+}

@@ -1,0 +1,229 @@
+/*
+ * ketasim.h -- the whole public API of ketasim.
+ *
+ * ketasim simulates the pharmacology of rapid-acting antidepressants (ketamine, esketamine,
+ * arketamine) beside SSRIs, placebo and single-link blockers, for research and education.
+ * It is not a dosing tool and nothing it prints is medical advice.
+ *
+ * Conventions (the same for every object):
+ *   - Every object has one lifecycle: ks_X_create / ks_X_load returns a new object that the
+ *     caller owns, and ks_X_free releases it. ks_X_free(NULL) is a no-op.
+ *   - Every function that can fail takes a ks_ctx first. On failure it returns NULL or a
+ *     ks_status other than KS_OK, and the context keeps the status and one message that
+ *     names the file, the field (JSON path, or CSV line and column) and the offending value.
+ *   - const char * returned by a getter is owned by the object it came from and lives as
+ *     long as that object, unless the comment says otherwise.
+ *   - Time is in hours inside the library; amounts in mg; concentrations as documented per
+ *     output (ng/mL in plasma and at the effect site).
+ *   - Nothing here uses global state; any number of contexts may be used from different
+ *     threads, one thread per context at a time.
+ */
+#ifndef KETASIM_H
+#define KETASIM_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define KS_VERSION_MAJOR 0
+#define KS_VERSION_MINOR 1
+#define KS_VERSION_PATCH 0
+#define KS_VERSION_STRING "0.1.0"
+
+/* ---------------------------------------------------------------------------------------
+ * Status codes and the context
+ * ------------------------------------------------------------------------------------- */
+
+/* One list of status codes for the whole library. ks_status_exit_code maps them to the
+ * exit codes of the ketasim command (0 ok, 1 validation failed, 2 bad input, 3 numerical
+ * failure, 4 I/O failure). */
+typedef enum {
+    KS_OK = 0,
+    KS_ERR_USAGE,      /* bad command-line usage or API misuse (NULL argument, bad size) */
+    KS_ERR_INPUT,      /* malformed or invalid user input: scenario, dosing file, value */
+    KS_ERR_NOMEM,      /* an allocation failed */
+    KS_ERR_IO,         /* a file could not be read or written */
+    KS_ERR_SOLVER,     /* the integrator failed or produced a non-finite value */
+    KS_ERR_VALIDATION, /* a validation target was missed (ketasim validate) */
+    KS_ERR_INTERNAL    /* a broken invariant inside the library: a bug */
+} ks_status;
+
+typedef struct ks_ctx ks_ctx;
+
+/* Returns a new context, or NULL when memory is exhausted. */
+ks_ctx *ks_ctx_create(void);
+void ks_ctx_free(ks_ctx *ctx);
+/* Status and message of the last failure on this context (KS_OK and "" when none). */
+ks_status ks_ctx_status(const ks_ctx *ctx);
+const char *ks_ctx_message(const ks_ctx *ctx);
+void ks_ctx_clear(ks_ctx *ctx);
+/* Static text for a status code. */
+const char *ks_strerror(ks_status status);
+/* Exit code of the ketasim command for a status. */
+int ks_status_exit_code(ks_status status);
+const char *ks_version(void);
+
+/* ---------------------------------------------------------------------------------------
+ * Parameters: one table of named values, each with unit, source and confidence.
+ * ------------------------------------------------------------------------------------- */
+
+typedef struct ks_params ks_params;
+
+typedef struct {
+    const char *name;       /* e.g. "pk.sket.cl" */
+    double value;           /* in `unit` */
+    const char *unit;       /* e.g. "L/h per 70 kg" */
+    const char *source;     /* paper and table, or the derivation */
+    const char *confidence; /* retrieved | retrieved-secondary | computed | calibrated |
+                               memory | assumed */
+    const char *note;       /* free text, may be "" */
+} ks_param_info;
+
+/* The parameter set shipped with ketasim (data/parameters.csv, built into the library). */
+ks_params *ks_params_create_default(ks_ctx *ctx);
+/* A parameter file of the same CSV format. Every name must be known to the model and every
+ * known name must be present. */
+ks_params *ks_params_load(ks_ctx *ctx, const char *path);
+void ks_params_free(ks_params *params);
+size_t ks_params_count(const ks_params *params);
+/* Entry i (0 <= i < count); the strings are owned by params. */
+ks_status ks_params_get_info(ks_ctx *ctx, const ks_params *params, size_t i, ks_param_info *out);
+/* Looks a value up by name. */
+ks_status ks_params_get(ks_ctx *ctx, const ks_params *params, const char *name, double *value);
+/* Overrides a value (sensitivity analysis); the name must exist and the value be finite. */
+ks_status ks_params_set(ks_ctx *ctx, ks_params *params, const char *name, double value);
+
+/* ---------------------------------------------------------------------------------------
+ * Scenarios: who is treated, with what, when, and what to output.
+ * ------------------------------------------------------------------------------------- */
+
+typedef struct ks_scenario ks_scenario;
+
+/* The default scenario of `ketasim run`. */
+ks_scenario *ks_scenario_create_default(ks_ctx *ctx);
+/* Reads a JSON scenario file (format in docs/SCENARIO.md, schema in
+ * schema/scenario.schema.json). Relative paths inside it (a dosing CSV) are resolved
+ * against the directory of `path`. */
+ks_scenario *ks_scenario_load(ks_ctx *ctx, const char *path);
+/* Parses a scenario held in memory; `name` is used in error messages and `base_dir`
+ * resolves relative paths (NULL: the current directory). */
+ks_scenario *ks_scenario_parse(ks_ctx *ctx, const char *text, size_t len, const char *name,
+                               const char *base_dir);
+/* Reads a NONMEM-style dosing and observation file (docs/SCENARIO.md, section "NONMEM
+ * records") into a scenario: one subject per ID, doses from EVID 1/4 rows, output times
+ * from EVID 0 rows, covariates from the covariate columns. */
+ks_scenario *ks_scenario_load_nonmem(ks_ctx *ctx, const char *path);
+void ks_scenario_free(ks_scenario *scenario);
+/* Number of subjects (1 for JSON scenarios without a dosing file). */
+size_t ks_scenario_subject_count(const ks_scenario *scenario);
+/* Name given in the scenario ("default" for the default scenario). */
+const char *ks_scenario_name(const ks_scenario *scenario);
+
+/* ---------------------------------------------------------------------------------------
+ * Simulation of one scenario
+ * ------------------------------------------------------------------------------------- */
+
+typedef enum {
+    KS_SOLVER_CVODE = 0,   /* reference: SUNDIALS CVODE (BDF, dense LU), restarted at doses */
+    KS_SOLVER_CLOSED_FORM  /* exact solution of the linear PK by superposition of doses */
+} ks_solver_kind;
+
+typedef struct {
+    ks_solver_kind solver;
+    double rtol; /* relative tolerance (CVODE); default 1e-8 */
+    double atol; /* absolute tolerance in state units (umol or uM); default 1e-12 */
+} ks_sim_options;
+
+/* Fills `opt` with the defaults. */
+void ks_sim_options_init(ks_sim_options *opt);
+
+typedef struct {
+    long steps;          /* internal steps taken */
+    long rhs_evals;      /* right-hand side evaluations */
+    long jac_evals;      /* Jacobian evaluations */
+    long lin_setups;     /* linear solver setups */
+    long err_test_fails; /* local error test failures */
+    long conv_fails;     /* nonlinear convergence failures */
+    long restarts;       /* integrator (re)initialisations at dose boundaries */
+} ks_solver_stats;
+
+typedef struct ks_result ks_result;
+
+/* Simulates every subject of the scenario. Returns NULL on failure (KS_ERR_SOLVER when the
+ * integrator fails; no result with a non-finite value is ever returned). */
+ks_result *ks_simulate(ks_ctx *ctx, const ks_params *params, const ks_scenario *scenario,
+                       const ks_sim_options *opt);
+void ks_result_free(ks_result *result);
+
+size_t ks_result_subject_count(const ks_result *r);
+/* Subject identifier (the NONMEM ID, or 1). */
+long ks_result_subject_id(const ks_result *r, size_t subject);
+size_t ks_result_time_count(const ks_result *r, size_t subject);
+/* Output times of a subject, in hours, ascending. */
+const double *ks_result_times(const ks_result *r, size_t subject);
+size_t ks_result_output_count(const ks_result *r);
+const char *ks_result_output_name(const ks_result *r, size_t j);
+const char *ks_result_output_unit(const ks_result *r, size_t j);
+/* Index of a named output, or -1. */
+long ks_result_output_index(const ks_result *r, const char *name);
+/* Values of output j for a subject, one per output time. */
+const double *ks_result_values(const ks_result *r, size_t subject, size_t j);
+/* Counters of the integrator, summed over subjects. */
+void ks_result_solver_stats(const ks_result *r, ks_solver_stats *out);
+
+/* Writes the tidy CSV (one row per subject x time, one column per output) to `path`
+ * atomically: a temporary file in the same directory, renamed when complete. */
+ks_status ks_result_write_csv(ks_ctx *ctx, const ks_result *r, const char *path);
+
+/* Non-compartmental summary of one output of one subject. */
+typedef struct {
+    double cmax;       /* output units */
+    double tmax_h;     /* h */
+    double auc;        /* output units x h, linear-up log-down trapezoid over the output grid */
+    double half_life_h; /* terminal half-life from a log-linear fit of the last phase; NaN when
+                          fewer than 3 positive points or the fit does not decline */
+} ks_nca;
+
+ks_status ks_result_nca(ks_ctx *ctx, const ks_result *r, size_t subject, size_t j, ks_nca *out);
+
+/* Writes the summary printed by `ketasim run` (Cmax, Tmax, AUC, terminal half-life of each
+ * plasma species present). */
+ks_status ks_result_print_summary(ks_ctx *ctx, const ks_result *r, FILE *out);
+
+/* ---------------------------------------------------------------------------------------
+ * Validation against published results
+ * ------------------------------------------------------------------------------------- */
+
+typedef struct ks_validation ks_validation;
+
+typedef struct {
+    const char *id;        /* target id, e.g. "PK-01" */
+    const char *quantity;  /* what was measured */
+    const char *target;    /* published value as written ("185", "52.5 vs 31.0") */
+    double low, high;      /* band (NaN when the row compares arms) */
+    const char *unit;
+    double simulated;      /* NaN when the target is not a single number */
+    const char *simulated_text; /* the simulated value(s) as text */
+    const char *detail;    /* how the simulated value was measured */
+    const char *source;
+    int pass;              /* 1 pass, 0 miss */
+} ks_validation_row;
+
+/* Runs every experiment whose target id equals `only` or starts with it (NULL: all).
+ * `experiments_dir` NULL uses the experiments built into the library. */
+ks_validation *ks_validate(ks_ctx *ctx, const ks_params *params, const char *experiments_dir,
+                           const char *only);
+void ks_validation_free(ks_validation *v);
+size_t ks_validation_count(const ks_validation *v);
+ks_status ks_validation_row_get(ks_ctx *ctx, const ks_validation *v, size_t i,
+                                ks_validation_row *out);
+size_t ks_validation_pass_count(const ks_validation *v);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KETASIM_H */

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian packages ketasim needs that are missing. As root it runs apt-get; as
+# another user it prints the exact command to run and exits 1.
+# usage: scripts/deps.sh [build|test|ci]   (default build)
+set -euo pipefail
+what=${1:-build}
+pkgs=(build-essential cmake pkg-config libsundials-dev libcjson-dev)
+case "$what" in
+  build) ;;
+  test) pkgs+=(python3) ;;
+  ci) pkgs+=(python3 clang libclang-rt-14-dev) ;;
+  *) echo "scripts/deps.sh: unknown set '$what' (build, test or ci)" >&2; exit 2 ;;
+esac
+missing=()
+for p in "${pkgs[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -eq 0 ]; then
+  echo "scripts/deps.sh: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  echo "scripts/deps.sh: missing Debian packages. Install them with:" >&2
+  echo "  sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
