@@ -35,9 +35,9 @@ int main(void)
     res = ks_simulate(ctx, params, scen, &opt);
     if (!res)
         goto fail;
-    long j = ks_result_output_index(res, "plasma_esketamine");
+    long j = ks_result_output_index(res, "plasma_s_ketamine");
     if (j < 0) {
-        fprintf(stderr, "no output plasma_esketamine\n");
+        fprintf(stderr, "no output plasma_s_ketamine\n");
         goto done;
     }
     ks_nca nca;

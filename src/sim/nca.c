@@ -231,8 +231,8 @@ ks_status ks_result_nca(ks_ctx *ctx, const ks_result *r, size_t subject, size_t 
     if (!r || !out)
         return ks_fail(ctx, KS_ERR_USAGE, "ks_result_nca: NULL argument");
     if (subject >= ks_result_subject_count(r))
-        return ks_fail(ctx, KS_ERR_USAGE, "ks_result_nca: subject %zu out of range (%zu)",
-                       subject, ks_result_subject_count(r));
+        return ks_fail(ctx, KS_ERR_USAGE, "ks_result_nca: subject %zu out of range (%zu)", subject,
+                       ks_result_subject_count(r));
     if (j >= ks_result_output_count(r))
         return ks_fail(ctx, KS_ERR_USAGE, "ks_result_nca: output %zu out of range (%zu)", j,
                        ks_result_output_count(r));

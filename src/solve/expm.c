@@ -270,7 +270,8 @@ ks_status ks_expm(ks_ctx *ctx, ks_expm_work *w, int n, const double *a, double *
         ks_mat_mul(n, a2, a2, a4);
         ks_mat_mul(n, a4, a2, a6);
         /* U = A [A6 (b13 A6 + b11 A4 + b9 A2) + b7 A6 + b5 A4 + b3 A2 + b1 I]
-         * V = A6 (b12 A6 + b10 A4 + b8 A2) + b6 A6 + b4 A4 + b2 A2 + b0 I  (Higham 2005, eq. 2.3) */
+         * V = A6 (b12 A6 + b10 A4 + b8 A2) + b6 A6 + b4 A4 + b2 A2 + b0 I  (Higham 2005, eq. 2.3)
+         */
         memset(ubuf, 0, nn * sizeof(double));
         mat_axpy(nn, b[13], a6, ubuf);
         mat_axpy(nn, b[11], a4, ubuf);

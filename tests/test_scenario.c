@@ -1,0 +1,482 @@
+/*
+ * test_scenario.c -- the JSON scenario format: dose expansion (devices, repeats, weekdays),
+ * output grids, defaults, the dosing_file link, and one precise message per bad input.
+ * Expected events are worked out by hand from each input.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "ks_test.h"
+
+#include "core/internal.h"
+#include "dose/dose.h"
+#include "dose/schedule.h"
+#include "io/scenario_build.h"
+#include "io/scenario_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static ks_scenario *parse(ks_ctx *ctx, const char *json)
+{
+    ks_ctx_clear(ctx);
+    ks_scenario *s = ks_scenario_parse(ctx, json, strlen(json), "t.json", NULL);
+    if (!s)
+        fprintf(stderr, "unexpected failure: %s\n", ks_ctx_message(ctx));
+    return s;
+}
+
+/* Parses `json`, expects KS_ERR_INPUT and a message holding every substring in `want`
+ * ("|"-separated), and a single line. */
+static void expect_error(ks_ctx *ctx, const char *json, const char *want, int line)
+{
+    ks_ctx_clear(ctx);
+    ks_scenario *s = ks_scenario_parse(ctx, json, strlen(json), "bad.json", NULL);
+    const char *msg = ks_ctx_message(ctx);
+    int ok = s == NULL && ks_ctx_status(ctx) == KS_ERR_INPUT && strstr(msg, "bad.json: ") == msg &&
+             strchr(msg, '\n') == NULL;
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", want);
+    for (char *tok = strtok(buf, "|"); tok && ok; tok = strtok(NULL, "|"))
+        ok = strstr(msg, tok) != NULL;
+    if (!ok)
+        fprintf(stderr, "line %d: expected error with \"%s\"; got status %d: %s\n", line, want,
+                (int)ks_ctx_status(ctx), msg);
+    CHECK(ok);
+    ks_scenario_free(s);
+}
+#define EXPECT_ERROR(ctx, json, want) expect_error(ctx, json, want, __LINE__)
+
+static int times_contain(const ks_subject *sub, double t)
+{
+    for (size_t i = 0; i < sub->n_times; i++)
+        if (fabs(sub->times_h[i] - t) < 1e-9)
+            return 1;
+    return 0;
+}
+
+static int times_sorted_unique(const ks_subject *sub)
+{
+    for (size_t i = 1; i < sub->n_times; i++)
+        if (!(sub->times_h[i] > sub->times_h[i - 1]))
+            return 0;
+    return 1;
+}
+
+static void test_names(void)
+{
+    ks_drug d;
+    ks_route r;
+    CHECK(ks_drug_from_name("esketamine", &d) == 0 && d == KS_DRUG_ESKETAMINE);
+    CHECK(ks_drug_from_name("Ketamine", &d) == -1);
+    CHECK(ks_route_from_name("intranasal", &r) == 0 && r == KS_ROUTE_INTRANASAL);
+    CHECK(ks_route_from_name("nasal", &r) == -1);
+    for (int i = 0; i < (int)KS_DRUG_COUNT; i++) {
+        CHECK(ks_drug_from_name(ks_drug_name((ks_drug)i), &d) == 0 && (int)d == i);
+    }
+    for (int i = 0; i < (int)KS_ROUTE_COUNT; i++) {
+        CHECK(ks_route_from_name(ks_route_name((ks_route)i), &r) == 0 && (int)r == i);
+    }
+    /* The table of the brief: ketamine forms by every route; SSRIs, naltrexone, rapamycin
+     * orally; midazolam IV or orally. */
+    int n_ket = 0, n_esc = 0, n_mid = 0;
+    for (int i = 0; i < (int)KS_ROUTE_COUNT; i++) {
+        n_ket += ks_drug_route_supported(KS_DRUG_ARKETAMINE, (ks_route)i);
+        n_esc += ks_drug_route_supported(KS_DRUG_ESCITALOPRAM, (ks_route)i);
+        n_mid += ks_drug_route_supported(KS_DRUG_MIDAZOLAM, (ks_route)i);
+    }
+    CHECK(n_ket == 6 && n_esc == 1 && n_mid == 3);
+    CHECK(ks_drug_route_supported(KS_DRUG_RAPAMYCIN, KS_ROUTE_ORAL));
+    CHECK(!ks_drug_route_supported(KS_DRUG_NALTREXONE, KS_ROUTE_IV_BOLUS));
+    CHECK(!ks_drug_route_supported(KS_DRUG_MIDAZOLAM, KS_ROUTE_INTRANASAL));
+}
+
+static void test_sort(void)
+{
+    /* Stable: equal times keep their order (amount records the original position). */
+    ks_dose d[100];
+    memset(d, 0, sizeof d);
+    for (int i = 0; i < 100; i++) {
+        d[i].t_h = (double)((i * 37) % 10);
+        d[i].amount_mg = (double)i;
+    }
+    ks_doses_sort(d, 100);
+    int ok = 1;
+    for (int i = 1; i < 100; i++) {
+        if (d[i].t_h < d[i - 1].t_h)
+            ok = 0;
+        if (d[i].t_h == d[i - 1].t_h && d[i].amount_mg < d[i - 1].amount_mg)
+            ok = 0;
+    }
+    CHECK(ok);
+}
+
+static void test_default(ks_ctx *ctx)
+{
+    ks_scenario *s = ks_scenario_create_default(ctx);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    CHECK(strcmp(ks_scenario_name(s), "default") == 0);
+    CHECK(ks_scenario_subject_count(s) == 1);
+    CHECK_CLOSE(s->t_end_h, 168.0, 0, 1e-12);
+    const ks_subject *sub = &s->subjects[0];
+    CHECK(sub->n_doses == 1);
+    CHECK(sub->doses[0].drug == KS_DRUG_KETAMINE && sub->doses[0].route == KS_ROUTE_IV_INFUSION);
+    CHECK_CLOSE(sub->doses[0].amount_mg, 0.5 * 70.0, 0, 1e-12); /* 0.5 mg/kg x 70 kg */
+    CHECK_CLOSE(sub->doses[0].duration_h, 40.0 / 60.0, 0, 1e-12);
+    CHECK_CLOSE(sub->patient.weight_kg, 70.0, 0, 0);
+    CHECK_CLOSE(sub->patient.age_y, 40.0, 0, 0);
+    CHECK(sub->patient.sex == KS_SEX_MALE);
+    /* 7 days every 5 min: 7 x 24 x 12 + 1 points; the infusion end (40 min) lies on it. */
+    CHECK(sub->n_times == 7 * 24 * 12 + 1);
+    CHECK(sub->n_times > 0 && sub->times_h[0] == 0.0 && sub->times_h[sub->n_times - 1] == 168.0);
+    CHECK(times_sorted_unique(sub));
+    CHECK(times_contain(sub, 24.0) && sub->times_h[288] == 24.0); /* exact whole hours */
+    CHECK(s->outputs == (KS_OUT_PLASMA | KS_OUT_EFFECT_SITE));
+    ks_scenario_free(s);
+    ks_scenario_free(NULL);
+}
+
+static void test_grid(ks_ctx *ctx)
+{
+    ks_dose d[2];
+    memset(d, 0, sizeof d);
+    d[0].t_h = 0.3;
+    d[0].route = KS_ROUTE_IV_INFUSION;
+    d[0].duration_h = 0.2; /* ends at 0.5, on the grid */
+    d[0].amount_mg = 1;
+    d[1].t_h = 5.0; /* after t_end: not an output */
+    d[1].amount_mg = 1;
+    double *t = NULL;
+    size_t n = 0;
+    CHECK(ks_output_grid(ctx, 1.2, 0.25, d, 2, &t, &n) == KS_OK);
+    /* grid 0 .25 .5 .75 1, end 1.2, dose 0.3; infusion end 0.5 merges. */
+    double want[] = {0, 0.25, 0.3, 0.5, 0.75, 1.0, 1.2};
+    CHECK(n == 7);
+    for (size_t i = 0; i < n && i < 7; i++)
+        CHECK_CLOSE(t[i], want[i], 0, 1e-12);
+    free(t);
+}
+
+static void test_doses(ks_ctx *ctx)
+{
+    /* Intranasal esketamine 84 mg = three 28 mg devices 5 min apart, twice weekly (Mon, Thu)
+     * for 2 weeks at 08:00, scenario starting on a Monday. */
+    ks_scenario *s = parse(ctx, "{\"name\": \"induction\", \"patient\": {\"weight_kg\": 80},"
+                                "\"doses\": [{\"drug\": \"esketamine\", \"route\": "
+                                "\"intranasal\", \"devices\": 3, \"at_time\": \"08:00\","
+                                "\"repeat\": {\"weekdays\": [\"mon\", \"thu\"], \"weeks\": 2}}],"
+                                "\"span\": {\"days\": 14}}");
+    CHECK(s != NULL);
+    if (s) {
+        const ks_subject *sub = &s->subjects[0];
+        CHECK(strcmp(ks_scenario_name(s), "induction") == 0);
+        CHECK(sub->n_doses == 12);
+        /* Sessions on days 0, 3, 7, 10 at 8 h. */
+        double day[4] = {0, 3, 7, 10};
+        int ok = sub->n_doses == 12;
+        for (int k = 0; k < 4 && ok; k++) {
+            for (int dev = 0; dev < 3; dev++) {
+                const ks_dose *d = &sub->doses[3 * k + dev];
+                ok &= fabs(d->t_h - (24.0 * day[k] + 8.0 + dev * 5.0 / 60.0)) < 1e-12;
+                ok &= d->device == dev + 1 && d->amount_mg == 28.0;
+                ok &= d->drug == KS_DRUG_ESKETAMINE && d->route == KS_ROUTE_INTRANASAL;
+            }
+        }
+        CHECK(ok);
+        CHECK_CLOSE(s->t_end_h, 336.0, 0, 0);
+        CHECK(times_contain(sub, 8.0 + 10.0 / 60.0)); /* third device time is an output */
+        CHECK(times_sorted_unique(sub));
+        ks_scenario_free(s);
+    }
+
+    /* Day 0 is a Wednesday; the first day considered is day 2 (Friday): Mondays fall on days
+     * 5 and 12, Thursdays on 8 and 15 (day 1, a Thursday, is before the start). */
+    s = parse(ctx, "{\"start_weekday\": \"wed\", \"doses\": [{\"drug\": \"ketamine\", "
+                   "\"route\": \"iv_infusion\", \"mg_per_kg\": 0.5, \"duration_min\": 40,"
+                   "\"at_day\": 2, \"at_time\": \"09:30\", \"repeat\": {\"weekdays\": "
+                   "[\"thu\", \"mon\"], \"weeks\": 2}}], \"span\": {\"days\": 20}}");
+    CHECK(s != NULL);
+    if (s) {
+        const ks_subject *sub = &s->subjects[0];
+        double want[4] = {5, 8, 12, 15};
+        CHECK(sub->n_doses == 4);
+        for (size_t k = 0; k < sub->n_doses && k < 4; k++) {
+            CHECK_CLOSE(sub->doses[k].t_h, 24.0 * want[k] + 9.5, 0, 1e-12);
+            CHECK_CLOSE(sub->doses[k].amount_mg, 35.0, 0, 1e-12); /* 0.5 mg/kg x 70 kg */
+            CHECK_CLOSE(sub->doses[k].duration_h, 40.0 / 60.0, 0, 1e-12);
+            CHECK(sub->doses[k].device == 0);
+        }
+        CHECK(times_contain(sub, 24.0 * 5 + 9.5 + 40.0 / 60.0)); /* infusion end */
+        ks_scenario_free(s);
+    }
+
+    /* Interval repeats, rate-defined infusion, mg per kg with the patient's weight, mg split
+     * over devices, oral SSRI daily, default span = last event + 7 days. */
+    s = parse(ctx, "{\"patient\": {\"weight_kg\": 60, \"age_y\": 33, \"sex\": \"female\","
+                   "\"cyp2b6\": \"*1/*6\", \"bdnf\": \"val/met\", \"east_asian\": true},"
+                   "\"doses\": ["
+                   "{\"drug\": \"escitalopram\", \"route\": \"oral\", \"mg\": 10, \"at_h\": 9,"
+                   " \"repeat\": {\"every_days\": 1, \"count\": 3}},"
+                   "{\"drug\": \"ketamine\", \"route\": \"iv_infusion\", \"mg_per_kg\": 0.5,"
+                   " \"rate_mg_per_h\": 45},"
+                   "{\"drug\": \"ketamine\", \"route\": \"intranasal\", \"mg\": 50, \"devices\": 2,"
+                   " \"device_interval_min\": 10, \"at_h\": 30},"
+                   "{\"drug\": \"midazolam\", \"route\": \"iv_bolus\", \"mg\": 2, \"at_h\": 100,"
+                   " \"repeat\": {\"every_h\": 12, \"count\": 2}}]}");
+    CHECK(s != NULL);
+    if (s) {
+        const ks_subject *sub = &s->subjects[0];
+        CHECK(sub->patient.weight_kg == 60.0 && sub->patient.age_y == 33.0);
+        CHECK(sub->patient.sex == KS_SEX_FEMALE && sub->patient.cyp2b6 == KS_CYP2B6_INTERMEDIATE);
+        CHECK(sub->patient.bdnf == KS_BDNF_VALMET && sub->patient.east_asian == 1);
+        /* Events in time order: ketamine 0 h (0.5 x 60 = 30 mg at 45 mg/h, so 30/45 h),
+         * escitalopram 9 h, nasal devices 30 h and 30 h 10 min (25 mg each), escitalopram
+         * 33 h and 57 h, midazolam 100 h and 112 h. */
+        CHECK(sub->n_doses == 8);
+        if (sub->n_doses == 8) {
+            CHECK(sub->doses[0].route == KS_ROUTE_IV_INFUSION);
+            CHECK_CLOSE(sub->doses[0].amount_mg, 30.0, 0, 1e-12);
+            CHECK_CLOSE(sub->doses[0].duration_h, 30.0 / 45.0, 0, 1e-12);
+            CHECK_CLOSE(sub->doses[1].t_h, 9.0, 0, 1e-12);
+            CHECK(sub->doses[1].drug == KS_DRUG_ESCITALOPRAM);
+            CHECK_CLOSE(sub->doses[2].t_h, 30.0, 0, 1e-12);
+            CHECK(sub->doses[2].device == 1 && sub->doses[2].amount_mg == 25.0);
+            CHECK_CLOSE(sub->doses[3].t_h, 30.0 + 10.0 / 60.0, 0, 1e-12);
+            CHECK(sub->doses[3].device == 2 && sub->doses[3].amount_mg == 25.0);
+            CHECK_CLOSE(sub->doses[4].t_h, 33.0, 0, 1e-12);
+            CHECK_CLOSE(sub->doses[5].t_h, 57.0, 0, 1e-12);
+            CHECK_CLOSE(sub->doses[6].t_h, 100.0, 0, 1e-12);
+            CHECK_CLOSE(sub->doses[7].t_h, 112.0, 0, 1e-12);
+        }
+        CHECK_CLOSE(s->t_end_h, 112.0 + 168.0, 0, 1e-12);
+        ks_scenario_free(s);
+    }
+
+    /* Output options: a 30-min grid over 2 h plus explicit times; empty doses allowed. */
+    s = parse(ctx, "{\"doses\": [], \"span\": {\"hours\": 2}, \"output\": {\"step_min\": 30,"
+                   "\"times_h\": [0.1, 1.0, 2], \"amounts\": true, \"effect_site\": false,"
+                   "\"csv\": \"x.csv\"}}");
+    CHECK(s != NULL);
+    if (s) {
+        const ks_subject *sub = &s->subjects[0];
+        double want[] = {0, 0.1, 0.5, 1.0, 1.5, 2.0};
+        CHECK(sub->n_times == 6);
+        for (size_t i = 0; i < sub->n_times && i < 6; i++)
+            CHECK_CLOSE(sub->times_h[i], want[i], 0, 1e-12);
+        CHECK(s->outputs == (KS_OUT_PLASMA | KS_OUT_AMOUNTS));
+        CHECK(strcmp(s->output_csv, "x.csv") == 0);
+        CHECK(sub->n_doses == 0);
+        ks_scenario_free(s);
+    }
+}
+
+static void test_errors(ks_ctx *ctx)
+{
+    /* Syntax: line and column of the error position. */
+    EXPECT_ERROR(ctx, "{\n  \"name\": ,\n}", "line 2, column 11|malformed JSON|got \",");
+    EXPECT_ERROR(ctx, "", "empty file");
+    EXPECT_ERROR(ctx, "{\"doses\": []} x", "line 1, column 15|unexpected text|got \"x\"");
+    EXPECT_ERROR(ctx, "[1]", "$: expected an object|got an array");
+    /* Keys. */
+    EXPECT_ERROR(ctx, "{\"doses\": [], \"colour\": 1}", "$: unknown key \"colour\"|got \"colour\"");
+    EXPECT_ERROR(ctx, "{\"doses\": [], \"patient\": {\"wieght_kg\": 70}}",
+                 "$.patient: unknown key \"wieght_kg\"|weight_kg");
+    EXPECT_ERROR(ctx, "{\"doses\": [], \"span\": {\"days\": 1}, \"span\": {\"days\": 2}}",
+                 "$.span: duplicate key");
+    EXPECT_ERROR(ctx, "{}", "$.doses: missing");
+    /* Types and ranges. */
+    EXPECT_ERROR(ctx, "{\"doses\": [], \"patient\": {\"weight_kg\": \"70\"}}",
+                 "$.patient.weight_kg: expected a number|got \"70\"");
+    EXPECT_ERROR(ctx, "{\"doses\": [], \"patient\": {\"weight_kg\": 0}}",
+                 "$.patient.weight_kg: must be >= 20|got 0)");
+    EXPECT_ERROR(ctx, "{\"doses\": [], \"patient\": {\"weight_kg\": -70}}",
+                 "$.patient.weight_kg|got -70)");
+    EXPECT_ERROR(ctx, "{\"doses\": [], \"patient\": {\"age_y\": 12}}", "$.patient.age_y|got 12)");
+    EXPECT_ERROR(ctx, "{\"doses\": [], \"patient\": {\"sex\": \"m\"}}",
+                 "$.patient.sex: expected one of \"male\", \"female\"|got \"m\"");
+    EXPECT_ERROR(ctx, "{\"doses\": [], \"patient\": {\"east_asian\": 1}}",
+                 "$.patient.east_asian: expected true or false|got 1)");
+    EXPECT_ERROR(ctx, "{\"doses\": {}}", "$.doses: expected an array|got an object");
+    EXPECT_ERROR(ctx,
+                 "{\"doses\": [{\"drug\": \"ketamine\", \"route\": \"oral\", \"mg\": \"NaN\"}]}",
+                 "$.doses[0].mg: expected a number|got \"NaN\"");
+    EXPECT_ERROR(ctx, "{\"doses\": [{\"drug\": \"ketamine\", \"route\": \"oral\", \"mg\": -5}]}",
+                 "$.doses[0].mg: must be > 0|got -5)");
+    EXPECT_ERROR(ctx,
+                 "{\"doses\": [{\"drug\": \"ketamine\", \"route\": \"oral\", \"mg\": 20000}]}",
+                 "$.doses[0].mg|10000|got 20000)");
+    EXPECT_ERROR(ctx, "{\"doses\": [{\"drug\": \"ketamine\", \"route\": \"oral\", \"mg\": 1e999}]}",
+                 "$.doses[0].mg: expected a finite number|got Infinity)");
+    EXPECT_ERROR(ctx, "{\"doses\": [{\"drug\": \"ketamin\", \"route\": \"oral\", \"mg\": 5}]}",
+                 "$.doses[0].drug: unknown drug|got \"ketamin\"");
+    EXPECT_ERROR(ctx, "{\"doses\": [{\"drug\": \"ketamine\", \"route\": \"nasal\", \"mg\": 5}]}",
+                 "$.doses[0].route: unknown route|got \"nasal\"");
+    EXPECT_ERROR(ctx,
+                 "{\"doses\": [{\"drug\": \"escitalopram\", \"route\": \"iv_bolus\", \"mg\": 5}]}",
+                 "$.doses[0].route: escitalopram cannot be given|supported routes: oral|got "
+                 "\"iv_bolus\"");
+    EXPECT_ERROR(ctx, "{\"doses\": [{\"drug\": \"ketamine\", \"route\": \"iv_infusion\", \"mg\": 5}]}",
+                 "$.doses[0]: an iv_infusion needs duration_min or rate_mg_per_h");
+    EXPECT_ERROR(ctx,
+                 "{\"doses\": [{\"drug\": \"ketamine\", \"route\": \"iv_infusion\", \"mg\": 5, "
+                 "\"duration_min\": 40, \"rate_mg_per_h\": 10}]}",
+                 "$.doses[0].rate_mg_per_h: give exactly one|got 10)");
+    EXPECT_ERROR(ctx,
+                 "{\"doses\": [{\"drug\": \"ketamine\", \"route\": \"oral\", \"mg\": 5, "
+                 "\"mg_per_kg\": 1}]}",
+                 "$.doses[0].mg_per_kg: give exactly one amount");
+    EXPECT_ERROR(ctx, "{\"doses\": [{\"drug\": \"ketamine\", \"route\": \"oral\"}]}",
+                 "$.doses[0]: missing amount");
+    EXPECT_ERROR(ctx,
+                 "{\"doses\": [{\"drug\": \"ketamine\", \"route\": \"oral\", \"mg\": 5, "
+                 "\"devices\": 2}]}",
+                 "$.doses[0].devices: only for route intranasal|got 2)");
+    EXPECT_ERROR(ctx,
+                 "{\"doses\": [{\"drug\": \"ketamine\", \"route\": \"oral\", \"mg\": 5, "
+                 "\"at_time\": \"25:00\"}]}",
+                 "$.doses[0].at_time: expected a clock time|got \"25:00\"");
+    EXPECT_ERROR(ctx,
+                 "{\"doses\": [{\"drug\": \"ketamine\", \"route\": \"oral\", \"mg\": 5, "
+                 "\"repeat\": {\"every_h\": 24}}]}",
+                 "$.doses[0].repeat.count: missing");
+    EXPECT_ERROR(ctx,
+                 "{\"doses\": [{\"drug\": \"ketamine\", \"route\": \"oral\", \"mg\": 5, "
+                 "\"repeat\": {\"weekdays\": [\"mon\", \"fun\"], \"weeks\": 2}}]}",
+                 "$.doses[0].repeat.weekdays[1]: expected a weekday|got \"fun\"");
+    EXPECT_ERROR(ctx,
+                 "{\"doses\": [{\"drug\": \"ketamine\", \"route\": \"oral\", \"mg\": 5, "
+                 "\"repeat\": {\"every_h\": 0.001, \"count\": 100000}},"
+                 "{\"drug\": \"ketamine\", \"route\": \"oral\", \"mg\": 5}]}",
+                 "$.doses[1]: the scenario expands to more than 100000 dose events");
+    EXPECT_ERROR(ctx,
+                 "{\"doses\": [{\"drug\": \"ketamine\", \"route\": \"oral\", \"mg\": 5, "
+                 "\"at_h\": 50}], \"span\": {\"days\": 2}}",
+                 "$.doses[0].at_h: the dose starts at 50 h|got 50)");
+    EXPECT_ERROR(ctx,
+                 "{\"doses\": [{\"drug\": \"ketamine\", \"route\": \"oral\", \"mg\": 5, "
+                 "\"repeat\": {\"every_days\": 1, \"count\": 5}}], \"span\": {\"days\": 2}}",
+                 "$.doses[0].repeat: the last administration at 96 h");
+    EXPECT_ERROR(ctx, "{\"doses\": [], \"span\": {\"days\": 3000}}", "$.span.days|got 3000)");
+    EXPECT_ERROR(ctx, "{\"doses\": [], \"span\": {\"hours\": 0}}", "$.span.hours|got 0)");
+    EXPECT_ERROR(ctx, "{\"doses\": [], \"span\": {\"days\": 1}, \"output\": {\"step_min\": 0.001}}",
+                 "$.output.step_min|got 0.001)");
+    EXPECT_ERROR(ctx, "{\"doses\": [], \"span\": {\"days\": 1}, \"output\": {\"step_min\": 2000}}",
+                 "$.output.step_min: the output step must not exceed|got 2000)");
+    EXPECT_ERROR(ctx,
+                 "{\"doses\": [], \"span\": {\"days\": 1000}, \"output\": {\"step_min\": 0.5}}",
+                 "$.output.step_min: gives|limit of 1000000|got 0.5)");
+    EXPECT_ERROR(ctx, "{\"doses\": [], \"span\": {\"days\": 1}, \"output\": {\"times_h\": [1, 30]}}",
+                 "$.output.times_h[1]: the time is after the end|got 30)");
+    EXPECT_ERROR(ctx, "{\"doses\": [], \"output\": {\"plasma\": false, \"effect_site\": false}}",
+                 "$.output: at least one of plasma");
+    EXPECT_ERROR(ctx, "{\"doses\": [], \"output\": {\"csv\": \"../x.csv\"}}",
+                 "$.output.csv: expected a plain file name|got \"../x.csv\"");
+    EXPECT_ERROR(ctx, "{\"doses\": [], \"dosing_file\": \"x.csv\"}",
+                 "$.dosing_file: give either doses or dosing_file");
+    EXPECT_ERROR(ctx, "{\"dosing_file\": \"/nonexistent/dir/x.csv\"}",
+                 "$.dosing_file: cannot open dosing file /nonexistent/dir/x.csv");
+    EXPECT_ERROR(ctx, "{\"doses\": [], \"name\": \"a\\nb\"}", "$.name: control characters");
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return;
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_files(ks_ctx *ctx)
+{
+    char dir[] = "/tmp/ks_test_scen_XXXXXX";
+    if (!mkdtemp(dir)) {
+        CHECK(0);
+        return;
+    }
+    char json[256], csv[256];
+    snprintf(json, sizeof json, "%s/s.json", dir);
+    snprintf(csv, sizeof csv, "%s/d.csv", dir);
+    /* Two IDs; the scenario's patient supplies the covariates the file lacks (age); the
+     * file's WT overrides. Output: the 60-min grid over 2 days, dose times, the file's
+     * observation times. */
+    write_file(csv, "ID,TIME,EVID,AMT,CMT,RATE,WT\n"
+                    "1,0,1,35,1,52.5,70\n"
+                    "1,0.75,0,.,.,.,70\n"
+                    "2,1,1,28,13,0,90\n");
+    write_file(json, "{\"patient\": {\"age_y\": 65}, \"dosing_file\": \"d.csv\","
+                     "\"span\": {\"days\": 2}, \"output\": {\"step_min\": 60}}");
+    ks_ctx_clear(ctx);
+    ks_scenario *s = ks_scenario_load(ctx, json);
+    if (!s)
+        fprintf(stderr, "%s\n", ks_ctx_message(ctx));
+    CHECK(s != NULL);
+    if (s) {
+        CHECK(ks_scenario_subject_count(s) == 2);
+        CHECK(strcmp(ks_scenario_name(s), "s") == 0);
+        const ks_subject *a = &s->subjects[0], *b = &s->subjects[1];
+        CHECK(a->patient.id == 1 && a->patient.weight_kg == 70.0 && a->patient.age_y == 65.0);
+        CHECK(b->patient.id == 2 && b->patient.weight_kg == 90.0 && b->patient.age_y == 65.0);
+        CHECK(a->n_doses == 1 && a->doses[0].route == KS_ROUTE_IV_INFUSION);
+        CHECK(a->n_doses == 1 && fabs(a->doses[0].duration_h - 35.0 / 52.5) < 1e-12);
+        CHECK(times_contain(a, 0.75) && times_contain(a, 35.0 / 52.5) && times_contain(a, 48.0));
+        CHECK(a->n_times == 49 + 2); /* 0..48 h hourly, 0.75 h, infusion end 2/3 h */
+        CHECK(b->n_doses == 1 && b->doses[0].drug == KS_DRUG_ESKETAMINE && b->doses[0].device == 1);
+        CHECK(b->n_times == 49);
+        ks_scenario_free(s);
+    }
+    /* A file error names the CSV and the line; a missing file names the JSON field. */
+    write_file(csv, "ID,TIME,EVID,AMT,CMT\n1,0,1,abc,1\n");
+    ks_ctx_clear(ctx);
+    s = ks_scenario_load(ctx, json);
+    CHECK(s == NULL && strstr(ks_ctx_message(ctx), "d.csv: line 2, column AMT") != NULL);
+    remove(csv);
+    ks_ctx_clear(ctx);
+    s = ks_scenario_load(ctx, json);
+    CHECK(s == NULL && strstr(ks_ctx_message(ctx), "s.json: $.dosing_file: cannot open") != NULL);
+    /* Missing scenario file: the path and the system's reason. */
+    remove(json);
+    ks_ctx_clear(ctx);
+    s = ks_scenario_load(ctx, json);
+    CHECK(s == NULL && strstr(ks_ctx_message(ctx), json) != NULL &&
+          strstr(ks_ctx_message(ctx), "No such file") != NULL);
+    rmdir(dir);
+}
+
+/* Every example scenario in the repository parses. */
+static void test_examples(ks_ctx *ctx)
+{
+    const char *src = getenv("KS_SRC");
+    if (!src)
+        return;
+    static const char *const names[] = {"ketamine_single_infusion.json",
+                                        "esketamine_induction.json", "ssri_daily.json",
+                                        "ketamine_course_weekdays.json", "nonmem_linked.json"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/examples/scenarios/%s", src, names[i]);
+        ks_ctx_clear(ctx);
+        ks_scenario *s = ks_scenario_load(ctx, path);
+        if (!s)
+            fprintf(stderr, "%s: %s\n", names[i], ks_ctx_message(ctx));
+        CHECK(s != NULL);
+        ks_scenario_free(s);
+    }
+}
+
+int main(void)
+{
+    ks_ctx *ctx = ks_ctx_create();
+    test_names();
+    test_sort();
+    test_default(ctx);
+    test_grid(ctx);
+    test_doses(ctx);
+    test_errors(ctx);
+    test_files(ctx);
+    test_examples(ctx);
+    ks_ctx_free(ctx);
+    return ks_test_finish("test_scenario");
+}
