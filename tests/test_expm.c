@@ -89,7 +89,7 @@ static void test_two_compartment(ks_ctx *ctx, ks_expm_work *w)
      * Hybrid rate constants alpha, beta = ((k10+k12+k21) +- sqrt((k10+k12+k21)^2 - 4 k10 k21))/2
      * and x1(t) = D [(alpha - k21) e^{-alpha t} + (k21 - beta) e^{-beta t}] / (alpha - beta),
      * x2(t) = D k12 (e^{-beta t} - e^{-alpha t}) / (alpha - beta)
-     * (Gibaldi & Perrier, Pharmacokinetics, 2nd ed., 1982, ch. 2, two-compartment model after
+     * (Gibaldi & Perrier, Pharmacokinetics, 2nd ed., 1982, the two-compartment model after
      * an IV bolus). */
     const double k10 = 0.35, k12 = 1.1, k21 = 0.25, dose = 100.0;
     const double sum = k10 + k12 + k21;

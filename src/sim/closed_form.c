@@ -19,9 +19,10 @@
  * then give the dose; ss = 2: add that steady state, then give the dose): the steady state just
  * before a dose is x_ss = sum_{k >= 1} x_1(k ii), where x_1 is the response to one dose; with
  * x_1(k ii) = e^{A ii (k - 1)} x_1(ii) this geometric series is (I - e^{A ii})^{-1} x_1(ii)
- * (Gibaldi & Perrier, Pharmacokinetics, 2nd ed., ch. 3, in matrix form). A reset (ss = 1) removes
- * the responses of every earlier dose (in record order) from its time on, including infusions
- * still running. Infusions at steady state must end before the next dose (duration <= ii).
+ * (the multiple-dosing accumulation of Gibaldi & Perrier, Pharmacokinetics, 2nd ed., 1982,
+ * written in matrix form). A reset (ss = 1) removes the responses of every earlier dose (in
+ * record order) from its time on, including infusions still running. Infusions at steady state
+ * must end before the next dose (duration <= ii).
  *
  * Output times equal to a dose time see the state after the dose (t+).
  */

@@ -397,7 +397,13 @@ typedef struct {
     size_t n;
     const char *unit;
     double t_first_dose; /* first dose of any drug (0 when none) */
+    double *own;         /* cleaned copy of the values when some were negative, else NULL */
 } leaf_view;
+
+/* Relative size of a negative value that is integrator round-off, not a wrong model: below
+ * this fraction of the curve's peak it is read as 0 (as a sample below the limit of
+ * quantification would be). */
+#define KS_NEG_ROUNDOFF 1e-6
 
 static ks_status leaf_open(ks_ctx *ctx, const ks_measure *m, const ks_arm *arms, leaf_view *v)
 {
@@ -420,6 +426,23 @@ static ks_status leaf_open(ks_ctx *ctx, const ks_measure *m, const ks_arm *arms,
     v->t_first_dose = v->subj->n_doses > 0 ? v->subj->doses[0].t_h : 0.0;
     if (v->n < 2)
         return ks_fail(ctx, KS_ERR_VALIDATION, "arm '%s': fewer than 2 output times", arm->name);
+    double peak = 0.0, low = 0.0;
+    for (size_t i = 0; i < v->n; i++) {
+        peak = fmax(peak, v->c[i]);
+        low = fmin(low, v->c[i]);
+    }
+    if (low < 0.0) {
+        if (-low > KS_NEG_ROUNDOFF * peak)
+            return ks_fail(ctx, KS_ERR_VALIDATION,
+                           "%s in arm '%s' goes negative (%.4g %s, peak %.4g): not a "
+                           "concentration curve",
+                           m->output, arm->name, low, v->unit, peak);
+        if (!(v->own = ks_malloc(ctx, v->n * sizeof *v->own)))
+            return KS_ERR_NOMEM;
+        for (size_t i = 0; i < v->n; i++)
+            v->own[i] = fmax(v->c[i], 0.0);
+        v->c = v->own;
+    }
     return KS_OK;
 }
 
@@ -501,14 +524,26 @@ static void set_q(ks_quantity *q, double value, ks_dim dim, const char *unit, do
     q->weight_kg = w;
 }
 
+static ks_status eval_leaf_view(ks_ctx *ctx, const ks_measure *m, const leaf_view *vp,
+                                ks_quantity *q, char *detail, size_t ds);
+
 static ks_status eval_leaf(ks_ctx *ctx, const ks_measure *m, const ks_arm *arms, ks_quantity *q,
                            char *detail, size_t ds)
 {
     leaf_view v;
     memset(&v, 0, sizeof v);
     ks_status st = leaf_open(ctx, m, arms, &v);
-    if (st != KS_OK)
-        return st;
+    if (st == KS_OK)
+        st = eval_leaf_view(ctx, m, &v, q, detail, ds);
+    free(v.own);
+    return st;
+}
+
+static ks_status eval_leaf_view(ks_ctx *ctx, const ks_measure *m, const leaf_view *vp,
+                                ks_quantity *q, char *detail, size_t ds)
+{
+    const leaf_view v = *vp;
+    ks_status st;
     double w = v.subj->patient.weight_kg;
     const char *an = v.arm->name, *on = m->output;
     ks_nca_ext e;
