@@ -17,8 +17,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ks_ctx *ctx = ks_ctx_create();
     if (!ctx)
         return 0;
-    ks_scenario *s = ks_scenario_parse_ex(ctx, (const char *)data, size, "fuzz.json", NULL,
-                                          KS_PARSE_NO_FILES);
+    ks_scenario *s =
+        ks_scenario_parse_ex(ctx, (const char *)data, size, "fuzz.json", NULL, KS_PARSE_NO_FILES);
     if (s) {
         /* Invariants of a parsed scenario. */
         if (s->n_subjects != 1 || !(s->t_end_h > 0.0))

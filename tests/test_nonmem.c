@@ -137,9 +137,11 @@ static void test_devices_covariates(ks_ctx *ctx)
      * grid (5 and 10 min are on it: 0.08333.. and 0.1666.. equal 5/60 and 10/60 to 1e-9). */
     CHECK(a->n_times == 96 * 12 + 1);
     CHECK(a->n_times > 0 && a->times_h[a->n_times - 1] == 96.0);
-    CHECK(b->patient.weight_kg == 60.0 && b->patient.age_y == 70.0 && b->patient.sex == KS_SEX_MALE);
+    CHECK(b->patient.weight_kg == 60.0 && b->patient.age_y == 70.0 &&
+          b->patient.sex == KS_SEX_MALE);
     CHECK(b->n_doses == 1 && b->doses[0].drug == KS_DRUG_ARKETAMINE);
-    CHECK(b->n_doses == 1 && b->doses[0].route == KS_ROUTE_INTRANASAL && b->doses[0].amount_mg == 56.0);
+    CHECK(b->n_doses == 1 && b->doses[0].route == KS_ROUTE_INTRANASAL &&
+          b->doses[0].amount_mg == 56.0);
     CHECK(b->n_times == 24 * 12 + 1);
     CHECK_CLOSE(s->t_end_h, 96.0, 0, 0);
     ks_scenario_free(s);
@@ -167,21 +169,27 @@ static void test_errors(ks_ctx *ctx)
     EXPECT_ERROR(ctx, "ID,TIME,EVID,AMT,CMT,AMT\n", "line 1, column AMT: column appears twice");
     EXPECT_ERROR(ctx, "ID,TIME,EVID,AMT,CMT\n1,0,1,5\n",
                  "line 2: wrong number of fields|header has 5 columns|got 4)");
-    EXPECT_ERROR(ctx, "ID,TIME,EVID,AMT,CMT\n1,0,1,5,1,9\n", "line 2: wrong number|got more than 5)");
-    EXPECT_ERROR(ctx, "ID,TIME,EVID,AMT,CMT\n1,0,7,5,1\n", "line 2, column EVID: expected EVID|got 7)");
+    EXPECT_ERROR(ctx, "ID,TIME,EVID,AMT,CMT\n1,0,1,5,1,9\n",
+                 "line 2: wrong number|got more than 5)");
+    EXPECT_ERROR(ctx, "ID,TIME,EVID,AMT,CMT\n1,0,7,5,1\n",
+                 "line 2, column EVID: expected EVID|got 7)");
     EXPECT_ERROR(ctx, "ID,TIME,EVID,AMT,CMT\n1,0,1,abc,1\n",
                  "line 2, column AMT: expected a number|got \"abc\"");
-    EXPECT_ERROR(ctx, "ID,TIME,EVID,AMT,CMT\n1,0,1,-5,1\n", "line 2, column AMT: dose amount|got -5)");
-    EXPECT_ERROR(ctx, "ID,TIME,EVID,AMT,CMT\n1,0,1,nan,1\n", "column AMT: expected a number|got \"nan\"");
+    EXPECT_ERROR(ctx, "ID,TIME,EVID,AMT,CMT\n1,0,1,-5,1\n",
+                 "line 2, column AMT: dose amount|got -5)");
+    EXPECT_ERROR(ctx, "ID,TIME,EVID,AMT,CMT\n1,0,1,nan,1\n",
+                 "column AMT: expected a number|got \"nan\"");
     EXPECT_ERROR(ctx, "ID,TIME,EVID,AMT,CMT\n1,0,1,.,1\n", "line 2, column AMT: a dose row");
-    EXPECT_ERROR(ctx, "ID,TIME,EVID,AMT,CMT\n1,0,1,5,9\n", "line 2, column CMT: not a dosing|got 9)");
+    EXPECT_ERROR(ctx, "ID,TIME,EVID,AMT,CMT\n1,0,1,5,9\n",
+                 "line 2, column CMT: not a dosing|got 9)");
     EXPECT_ERROR(ctx, "ID,TIME,EVID,AMT,CMT\n1,0,1,5,31\n", "column CMT|got 31)"); /* SSRI IV */
     EXPECT_ERROR(ctx, "ID,TIME,EVID,AMT,CMT\n1,5,1,5,1\n1,4,0,.,.\n",
                  "line 3, column TIME: time goes backwards within ID 1: line 2 has TIME 5|got 4)");
     EXPECT_ERROR(ctx, "ID,TIME,EVID,AMT,CMT\n1,-1,1,5,1\n", "line 2, column TIME|got -1)");
     EXPECT_ERROR(ctx, "ID,TIME,EVID,AMT,CMT,II,ADDL\n1,0,1,5,2,0,3\n",
                  "line 2, column II: ADDL 3 additional doses need|got 0)");
-    EXPECT_ERROR(ctx, "ID,TIME,EVID,AMT,CMT,ADDL\n1,0,1,5,2,3\n", "line 2, column II|got no value)");
+    EXPECT_ERROR(ctx, "ID,TIME,EVID,AMT,CMT,ADDL\n1,0,1,5,2,3\n",
+                 "line 2, column II|got no value)");
     EXPECT_ERROR(ctx, "ID,TIME,EVID,AMT,CMT,SS\n1,0,1,5,2,1\n", "line 2, column II: SS 1 needs");
     EXPECT_ERROR(ctx, "ID,TIME,EVID,AMT,CMT,SS,II\n1,0,1,5,2,3,24\n", "line 2, column SS|got 3)");
     EXPECT_ERROR(ctx, "ID,TIME,EVID,AMT,CMT,RATE\n1,0,1,5,2,10\n",
@@ -197,8 +205,10 @@ static void test_errors(ks_ctx *ctx)
     EXPECT_ERROR(ctx, "ID,TIME,EVID,AMT,CMT\n1,0,3,5,1\n", "column AMT: EVID 3 (reset) carries");
     EXPECT_ERROR(ctx, "ID,TIME,EVID,AMT,CMT\n1,0,1,\"5,1\n", "line 2: unterminated quote");
     EXPECT_ERROR(ctx, "ID,TIME,EVID,AMT,CMT\n.,0,1,5,1\n", "line 2, column ID: missing");
-    EXPECT_ERROR(ctx, "ID,TIME,EVID,AMT,CMT,II,ADDL\n1,0,1,5,2,0.001,200000\n", "column ADDL|got 200000)");
-    EXPECT_ERROR(ctx, "ID,TIME,EVID,AMT,CMT\n1,0,1,5,1\n1,1,1,5,\x01\n", "column CMT|got \"\\x01\"");
+    EXPECT_ERROR(ctx, "ID,TIME,EVID,AMT,CMT,II,ADDL\n1,0,1,5,2,0.001,200000\n",
+                 "column ADDL|got 200000)");
+    EXPECT_ERROR(ctx, "ID,TIME,EVID,AMT,CMT\n1,0,1,5,1\n1,1,1,5,\x01\n",
+                 "column CMT|got \"\\x01\"");
     const char nul[] = "ID,TIME,EVID,AMT,CMT\n1,0,1,5,1\0\n";
     ks_ctx_clear(ctx);
     ks_scenario *s = ks_scenario_parse_nonmem_text(ctx, nul, sizeof nul - 1, "bad.csv");

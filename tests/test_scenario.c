@@ -304,8 +304,7 @@ static void test_errors(ks_ctx *ctx)
                  "$.doses[0].mg: expected a number|got \"NaN\"");
     EXPECT_ERROR(ctx, "{\"doses\": [{\"drug\": \"ketamine\", \"route\": \"oral\", \"mg\": -5}]}",
                  "$.doses[0].mg: must be > 0|got -5)");
-    EXPECT_ERROR(ctx,
-                 "{\"doses\": [{\"drug\": \"ketamine\", \"route\": \"oral\", \"mg\": 20000}]}",
+    EXPECT_ERROR(ctx, "{\"doses\": [{\"drug\": \"ketamine\", \"route\": \"oral\", \"mg\": 20000}]}",
                  "$.doses[0].mg|10000|got 20000)");
     EXPECT_ERROR(ctx, "{\"doses\": [{\"drug\": \"ketamine\", \"route\": \"oral\", \"mg\": 1e999}]}",
                  "$.doses[0].mg: expected a finite number|got Infinity)");
@@ -317,7 +316,8 @@ static void test_errors(ks_ctx *ctx)
                  "{\"doses\": [{\"drug\": \"escitalopram\", \"route\": \"iv_bolus\", \"mg\": 5}]}",
                  "$.doses[0].route: escitalopram cannot be given|supported routes: oral|got "
                  "\"iv_bolus\"");
-    EXPECT_ERROR(ctx, "{\"doses\": [{\"drug\": \"ketamine\", \"route\": \"iv_infusion\", \"mg\": 5}]}",
+    EXPECT_ERROR(ctx,
+                 "{\"doses\": [{\"drug\": \"ketamine\", \"route\": \"iv_infusion\", \"mg\": 5}]}",
                  "$.doses[0]: an iv_infusion needs duration_min or rate_mg_per_h");
     EXPECT_ERROR(ctx,
                  "{\"doses\": [{\"drug\": \"ketamine\", \"route\": \"iv_infusion\", \"mg\": 5, "
@@ -367,7 +367,8 @@ static void test_errors(ks_ctx *ctx)
     EXPECT_ERROR(ctx,
                  "{\"doses\": [], \"span\": {\"days\": 1000}, \"output\": {\"step_min\": 0.5}}",
                  "$.output.step_min: gives|limit of 1000000|got 0.5)");
-    EXPECT_ERROR(ctx, "{\"doses\": [], \"span\": {\"days\": 1}, \"output\": {\"times_h\": [1, 30]}}",
+    EXPECT_ERROR(ctx,
+                 "{\"doses\": [], \"span\": {\"days\": 1}, \"output\": {\"times_h\": [1, 30]}}",
                  "$.output.times_h[1]: the time is after the end|got 30)");
     EXPECT_ERROR(ctx, "{\"doses\": [], \"output\": {\"plasma\": false, \"effect_site\": false}}",
                  "$.output: at least one of plasma");

@@ -17,7 +17,7 @@
 #include <string.h>
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-#define MAX_COLUMNS 256
+#define MAX_COLUMNS  256
 
 /* Known columns. */
 enum {
@@ -41,9 +41,9 @@ enum {
     COL_COUNT
 };
 
-static const char *const col_names[COL_COUNT] = {
-    "ID", "TIME", "EVID", "AMT", "CMT",    "RATE", "II",    "ADDL", "SS",
-    "D",  "WT",   "AGE",  "SEX", "CYP2B6", "BDNF", "ASIAN", "C"};
+static const char *const col_names[COL_COUNT] = {"ID",  "TIME",   "EVID", "AMT",   "CMT", "RATE",
+                                                 "II",  "ADDL",   "SS",   "D",     "WT",  "AGE",
+                                                 "SEX", "CYP2B6", "BDNF", "ASIAN", "C"};
 
 static const int required_cols[] = {COL_ID, COL_TIME, COL_EVID, COL_AMT, COL_CMT};
 
@@ -173,8 +173,7 @@ static ks_status cfail(nctx *n, const char *col, const char *cell, const char *f
     if (col)
         return ks_fail(n->ctx, KS_ERR_INPUT, "%s: line %zu, column %s: %s (got %s)", n->file,
                        n->line, col, msg, got);
-    return ks_fail(n->ctx, KS_ERR_INPUT, "%s: line %zu: %s (got %s)", n->file, n->line, msg,
-                   got);
+    return ks_fail(n->ctx, KS_ERR_INPUT, "%s: line %zu: %s (got %s)", n->file, n->line, msg, got);
 }
 
 static char *trim(char *s)
@@ -602,8 +601,7 @@ ks_status ks_nonmem_read(ks_ctx *ctx, const char *text, size_t len, const char *
         }
 
         /* Covariates: fixed by the first row of the ID that gives them. */
-        static const int cov_cols[] = {COL_WT,     COL_AGE,  COL_SEX,
-                                       COL_CYP2B6, COL_BDNF, COL_ASIAN};
+        static const int cov_cols[] = {COL_WT, COL_AGE, COL_SEX, COL_CYP2B6, COL_BDNF, COL_ASIAN};
         for (size_t k = 0; k < ARRAY_LEN(cov_cols); k++) {
             int c = cov_cols[k];
             double x = 0.0;
@@ -669,8 +667,8 @@ ks_status ks_nonmem_read(ks_ctx *ctx, const char *text, size_t len, const char *
 
         /* EVID 1 or 4: a dose. */
         if (!has_amt) {
-            st = cfail(n, "AMT", cell[COL_AMT], "a dose row (EVID %ld) needs an amount in mg",
-                       evid);
+            st =
+                cfail(n, "AMT", cell[COL_AMT], "a dose row (EVID %ld) needs an amount in mg", evid);
             goto fail;
         }
         if (!(amt > 0.0) || amt > KS_MAX_DOSE_MG) {
@@ -757,8 +755,8 @@ ks_status ks_nonmem_read(ks_ctx *ctx, const char *text, size_t len, const char *
         d.ii_h = ss ? ii : 0.0;
         total_events += 1.0 + (double)addl;
         if (total_events > KS_MAX_DOSE_EVENTS) {
-            st = cfail(n, "ADDL", cell[COL_ADDL],
-                       "the file expands to more than %.0f dose events", KS_MAX_DOSE_EVENTS);
+            st = cfail(n, "ADDL", cell[COL_ADDL], "the file expands to more than %.0f dose events",
+                       KS_MAX_DOSE_EVENTS);
             goto fail;
         }
         double t_last = t + (double)addl * ii;
@@ -792,9 +790,9 @@ ks_status ks_nonmem_read(ks_ctx *ctx, const char *text, size_t len, const char *
         goto fail;
     }
     if (!have_cur) {
-        st = ks_fail(ctx, KS_ERR_INPUT,
-                     "%s: line %zu: no data rows after the header (got %zu rows)", n->file,
-                     n->line, n_rows);
+        st =
+            ks_fail(ctx, KS_ERR_INPUT, "%s: line %zu: no data rows after the header (got %zu rows)",
+                    n->file, n->line, n_rows);
         goto fail;
     }
     builder_finish(&cur);
@@ -884,9 +882,9 @@ ks_scenario *ks_scenario_parse_nonmem_text(ks_ctx *ctx, const char *text, size_t
                         name, (size_t)1, KS_MAX_OUTPUT_TIMES, sub->patient.id);
                 goto fail;
             }
-            if (ks_output_times_build(ctx, t_end, KS_NONMEM_GRID_STEP_H, sub->doses,
-                                      sub->n_doses, sub->record_times, sub->n_record_times,
-                                      &times, &n_times) != KS_OK)
+            if (ks_output_times_build(ctx, t_end, KS_NONMEM_GRID_STEP_H, sub->doses, sub->n_doses,
+                                      sub->record_times, sub->n_record_times, &times,
+                                      &n_times) != KS_OK)
                 goto fail;
         }
         total_times += (double)n_times;

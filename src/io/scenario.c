@@ -166,8 +166,7 @@ static int check_object(jctx *j, const cJSON *obj, const char *const *allowed, s
             char list[512] = "", kq[128];
             size_t o = 0;
             for (size_t i = 0; i < n_allowed && o < sizeof list; i++)
-                o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", i ? ", " : "",
-                                      allowed[i]);
+                o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", i ? ", " : "", allowed[i]);
             quote_text(kq, sizeof kq, key, strlen(key));
             ks_fail(j->ctx, KS_ERR_INPUT, "%s: %s: unknown key %s; allowed keys here: %s (got %s)",
                     j->file, j->plen ? j->path : "$", kq, list, kq);
@@ -191,8 +190,8 @@ static const cJSON *child(const cJSON *obj, const char *key)
 }
 
 /* A finite number in [lo, hi] (lo excluded when lo_open). `what` is the unit text. */
-static int get_number(jctx *j, const cJSON *obj, const char *key, double lo, int lo_open,
-                      double hi, const char *unit, double *out)
+static int get_number(jctx *j, const cJSON *obj, const char *key, double lo, int lo_open, double hi,
+                      const char *unit, double *out)
 {
     const cJSON *v = child(obj, key);
     if (!v)
@@ -214,8 +213,7 @@ static int get_number(jctx *j, const cJSON *obj, const char *key, double lo, int
     return 1;
 }
 
-static int get_integer(jctx *j, const cJSON *obj, const char *key, long lo, long hi,
-                       long *out)
+static int get_integer(jctx *j, const cJSON *obj, const char *key, long lo, long hi, long *out)
 {
     const cJSON *v = child(obj, key);
     if (!v)
@@ -288,8 +286,7 @@ static int get_choice(jctx *j, const cJSON *obj, const char *key, const char *co
 
 static int parse_patient(jctx *j, const cJSON *obj, ks_patient *p)
 {
-    static const char *const keys[] = {"weight_kg", "age_y", "sex", "cyp2b6", "bdnf",
-                                       "east_asian"};
+    static const char *const keys[] = {"weight_kg", "age_y", "sex", "cyp2b6", "bdnf", "east_asian"};
     static const char *const sex_names[] = {"male", "female"};
     static const int sex_values[] = {KS_SEX_MALE, KS_SEX_FEMALE};
     static const char *const cyp_names[] = {"normal", "intermediate", "poor",
@@ -390,8 +387,7 @@ static int parse_repeat(jctx *j, const cJSON *obj, ks_dose_spec *spec)
             if (get_number(j, obj, "every_h", 0.0, 1, KS_MAX_SPAN_H, "h", &every) < 0)
                 return -1;
         } else {
-            if (get_number(j, obj, "every_days", 0.0, 1, KS_MAX_SPAN_H / 24.0, "days", &every) <
-                0)
+            if (get_number(j, obj, "every_days", 0.0, 1, KS_MAX_SPAN_H / 24.0, "days", &every) < 0)
                 return -1;
             every *= 24.0;
         }
@@ -420,8 +416,9 @@ static int parse_repeat(jctx *j, const cJSON *obj, ks_dose_spec *spec)
         size_t s2 = path_push_index(j, i);
         int wd;
         if (!cJSON_IsString(w) || ks_weekday_from_name(w->valuestring, &wd) != 0) {
-            jfail(j, w, "expected a weekday: \"mon\", \"tue\", \"wed\", \"thu\", \"fri\", "
-                        "\"sat\" or \"sun\"");
+            jfail(j, w,
+                  "expected a weekday: \"mon\", \"tue\", \"wed\", \"thu\", \"fri\", "
+                  "\"sat\" or \"sun\"");
             return -1;
         }
         if (mask & (1u << wd)) {
@@ -442,10 +439,19 @@ static int parse_repeat(jctx *j, const cJSON *obj, ks_dose_spec *spec)
 static int parse_dose(jctx *j, const cJSON *obj, const ks_patient *patient, int start_weekday,
                       dose_entry *e)
 {
-    static const char *const keys[] = {
-        "drug",         "route",         "mg",      "mg_per_kg",     "at_h",
-        "at_day",       "at_time",       "repeat",  "duration_min",  "rate_mg_per_h",
-        "devices",      "mg_per_device", "device_interval_min"};
+    static const char *const keys[] = {"drug",
+                                       "route",
+                                       "mg",
+                                       "mg_per_kg",
+                                       "at_h",
+                                       "at_day",
+                                       "at_time",
+                                       "repeat",
+                                       "duration_min",
+                                       "rate_mg_per_h",
+                                       "devices",
+                                       "mg_per_device",
+                                       "device_interval_min"};
     ks_dose_spec *spec = &e->spec;
     memset(e, 0, sizeof *e);
     spec->devices = 1;
@@ -472,8 +478,9 @@ static int parse_dose(jctx *j, const cJSON *obj, const ks_patient *patient, int 
     if (r < 0)
         return -1;
     if (r == 0) {
-        jfail_at(j, "route", NULL, "missing: the route (iv_bolus, iv_infusion, intranasal, "
-                                   "oral, im, sublingual)");
+        jfail_at(j, "route", NULL,
+                 "missing: the route (iv_bolus, iv_infusion, intranasal, "
+                 "oral, im, sublingual)");
         return -1;
     }
     if (ks_route_from_name(s, &spec->route) != 0) {
@@ -571,8 +578,8 @@ static int parse_dose(jctx *j, const cJSON *obj, const ks_patient *patient, int 
         session_mg = per_event_mg * (double)devices;
         if (session_mg > KS_MAX_DOSE_MG) {
             jfail_at(j, "mg_per_device", child(obj, "mg_per_device"),
-                     "gives %g mg over %ld devices, above the limit of %g mg per dose",
-                     session_mg, devices, KS_MAX_DOSE_MG);
+                     "gives %g mg over %ld devices, above the limit of %g mg per dose", session_mg,
+                     devices, KS_MAX_DOSE_MG);
             return -1;
         }
     }
@@ -668,12 +675,12 @@ static int parse_span(jctx *j, const cJSON *obj, double *span_h)
     }
     if (days) {
         double d = 0.0;
-        if (get_number(j, obj, "days", 0.0, 1, KS_MAX_SPAN_H / 24.0, "days (at most 5 years)",
-                       &d) < 0)
+        if (get_number(j, obj, "days", 0.0, 1, KS_MAX_SPAN_H / 24.0, "days (at most 5 years)", &d) <
+            0)
             return -1;
         *span_h = 24.0 * d;
-    } else if (get_number(j, obj, "hours", 0.0, 1, KS_MAX_SPAN_H, "h (at most 5 years)",
-                          span_h) < 0) {
+    } else if (get_number(j, obj, "hours", 0.0, 1, KS_MAX_SPAN_H, "h (at most 5 years)", span_h) <
+               0) {
         return -1;
     }
     return 1;
@@ -688,8 +695,8 @@ typedef struct {
 
 static int parse_output(jctx *j, const cJSON *obj, output_spec *o)
 {
-    static const char *const keys[] = {"step_min", "times_h", "plasma", "effect_site", "amounts",
-                                       "csv"};
+    static const char *const keys[] = {"step_min",    "times_h", "plasma",
+                                       "effect_site", "amounts", "csv"};
     if (check_object(j, obj, keys, ARRAY_LEN(keys)) < 0)
         return -1;
     if (get_number(j, obj, "step_min", KS_MIN_STEP_H * 60.0, 0, KS_MAX_SPAN_H * 60.0,
@@ -849,9 +856,9 @@ done:
 ks_scenario *ks_scenario_parse_ex(ks_ctx *ctx, const char *text, size_t len, const char *name,
                                   const char *base_dir, unsigned flags)
 {
-    static const char *const keys[] = {"$schema", "name",   "description", "start_weekday",
-                                       "patient", "doses",  "dosing_file", "span",
-                                       "output"};
+    static const char *const keys[] = {"$schema",       "name",    "description",
+                                       "start_weekday", "patient", "doses",
+                                       "dosing_file",   "span",    "output"};
     static const char *const wd_names[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
     static const int wd_values[] = {0, 1, 2, 3, 4, 5, 6};
     jctx jc, *j = &jc;
@@ -883,12 +890,13 @@ ks_scenario *ks_scenario_parse_ex(ks_ctx *ctx, const char *text, size_t len, con
     copy[len] = '\0';
     {
         size_t ws = 0;
-        while (ws < len && (copy[ws] == ' ' || copy[ws] == '\t' || copy[ws] == '\n' ||
-                            copy[ws] == '\r'))
+        while (ws < len &&
+               (copy[ws] == ' ' || copy[ws] == '\t' || copy[ws] == '\n' || copy[ws] == '\r'))
             ws++;
         if (ws == len) {
-            ks_fail(ctx, KS_ERR_INPUT, "%s: line 1, column 1: empty file, expected a JSON object "
-                                       "(got %zu bytes of white space)",
+            ks_fail(ctx, KS_ERR_INPUT,
+                    "%s: line 1, column 1: empty file, expected a JSON object "
+                    "(got %zu bytes of white space)",
                     name, len);
             goto fail;
         }
@@ -902,8 +910,8 @@ ks_scenario *ks_scenario_parse_ex(ks_ctx *ctx, const char *text, size_t len, con
     }
     {
         size_t off = end && end >= copy && end <= copy + len ? (size_t)(end - copy) : len;
-        while (off < len && (copy[off] == ' ' || copy[off] == '\t' || copy[off] == '\n' ||
-                             copy[off] == '\r'))
+        while (off < len &&
+               (copy[off] == ' ' || copy[off] == '\t' || copy[off] == '\n' || copy[off] == '\r'))
             off++;
         if (off < len) {
             json_syntax_error(ctx, name, copy, len, off,
@@ -1079,8 +1087,8 @@ ks_scenario *ks_scenario_parse_ex(ks_ctx *ctx, const char *text, size_t len, con
             ks_fail(ctx, KS_ERR_INPUT,
                     "%s: %s.%s: the last administration at %g h is not before the end of the "
                     "span (%g h); lengthen span or shorten the repeat (got %s)",
-                    name, p2, e->spec.repeat != KS_REPEAT_NONE ? "repeat" : "devices", last,
-                    span_h, ks_fmt_double(num, sizeof num, last));
+                    name, p2, e->spec.repeat != KS_REPEAT_NONE ? "repeat" : "devices", last, span_h,
+                    ks_fmt_double(num, sizeof num, last));
             goto fail;
         }
     }
@@ -1142,6 +1150,24 @@ ks_scenario *ks_scenario_parse_ex(ks_ctx *ctx, const char *text, size_t len, con
             extra[i] = v->valuedouble;
         }
     }
+    {
+        /* Dose times, infusion ends and record times are output times too. */
+        double n_more = 0.0;
+        for (size_t i = 0; i < n_entries; i++)
+            n_more += 2.0 * ks_schedule_event_count(&entries[i].spec);
+        for (size_t i = 0; i < nm.n_subjects; i++)
+            n_more += 2.0 * (double)nm.subjects[i].n_doses + (double)nm.subjects[i].n_record_times;
+        double total = n_grid + (double)n_extra * n_subj + n_more;
+        if (total > KS_MAX_OUTPUT_TIMES) {
+            char num[32];
+            ks_fail(ctx, KS_ERR_INPUT,
+                    "%s: $.output.step_min: with %.0f dose and record times the scenario asks "
+                    "for %.0f output times, above the limit of %.0f (got %s)",
+                    name, n_more, total, KS_MAX_OUTPUT_TIMES,
+                    ks_fmt_double(num, sizeof num, step_h * 60.0));
+            goto fail;
+        }
+    }
 
     /* Build. */
     s = ks_scenario_alloc(ctx, name_buf, name);
@@ -1183,8 +1209,7 @@ ks_scenario *ks_scenario_parse_ex(ks_ctx *ctx, const char *text, size_t len, con
                 if (n_extra)
                     memcpy(more, extra, n_extra * sizeof *more);
                 if (sub->n_record_times)
-                    memcpy(more + n_extra, sub->record_times,
-                           sub->n_record_times * sizeof *more);
+                    memcpy(more + n_extra, sub->record_times, sub->n_record_times * sizeof *more);
             }
             ks_status st = ks_output_times_build(ctx, span_h, step_h, sub->doses, sub->n_doses,
                                                  more, n_more, &times, &n_times);

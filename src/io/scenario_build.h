@@ -9,26 +9,26 @@
 
 /* Input limits (docs/SCENARIO.md, "Limits"). Values beyond them are typing errors, not
  * scenarios. */
-#define KS_MAX_DOSE_MG 10000.0             /* one dose (one session), mg: 10 g */
-#define KS_MIN_WEIGHT_KG 20.0              /* kg */
-#define KS_MAX_WEIGHT_KG 300.0             /* kg */
-#define KS_MIN_AGE_Y 18.0                  /* y: the models are adult models */
-#define KS_MAX_AGE_Y 110.0                 /* y */
-#define KS_MAX_SPAN_H (5.0 * 365.25 * 24.0) /* 5 years, h */
-#define KS_MIN_STEP_H (1.0 / 3600.0)       /* 1 s, h */
-#define KS_MAX_OUTPUT_TIMES 1000000.0      /* output times per scenario (all subjects) */
-#define KS_MAX_DOSE_EVENTS 100000.0        /* dose events per scenario (all subjects) */
-#define KS_MAX_INFUSION_H (7.0 * 24.0)     /* one infusion, h */
-#define KS_MAX_DEVICES 20                  /* intranasal devices per session */
+#define KS_MAX_DOSE_MG        10000.0               /* one dose (one session), mg: 10 g */
+#define KS_MIN_WEIGHT_KG      20.0                  /* kg */
+#define KS_MAX_WEIGHT_KG      300.0                 /* kg */
+#define KS_MIN_AGE_Y          18.0                  /* y: the models are adult models */
+#define KS_MAX_AGE_Y          110.0                 /* y */
+#define KS_MAX_SPAN_H         (5.0 * 365.25 * 24.0) /* 5 years, h */
+#define KS_MIN_STEP_H         (1.0 / 3600.0)        /* 1 s, h */
+#define KS_MAX_OUTPUT_TIMES   1000000.0             /* output times per scenario (all subjects) */
+#define KS_MAX_DOSE_EVENTS    100000.0              /* dose events per scenario (all subjects) */
+#define KS_MAX_INFUSION_H     (7.0 * 24.0)          /* one infusion, h */
+#define KS_MAX_DEVICES        20                    /* intranasal devices per session */
 #define KS_MAX_SCENARIO_BYTES ((size_t)16 << 20)
-#define KS_MAX_DOSING_BYTES ((size_t)256 << 20)
+#define KS_MAX_DOSING_BYTES   ((size_t)256 << 20)
 /* Default device content: the esketamine nasal spray device delivers 28 mg (two sprays of
  * 14 mg; Spravato prescribing information, 2019). */
-#define KS_DEFAULT_MG_PER_DEVICE 28.0
+#define KS_DEFAULT_MG_PER_DEVICE       28.0
 #define KS_DEFAULT_DEVICE_INTERVAL_MIN 5.0 /* min between devices (Spravato label) */
 /* NONMEM files without observation rows: output every 5 min up to the last event + 24 h. */
 #define KS_NONMEM_GRID_STEP_H (5.0 / 60.0)
-#define KS_NONMEM_TAIL_H 24.0
+#define KS_NONMEM_TAIL_H      24.0
 /* Intranasal rows of one drug at most this far apart are devices of one session. */
 #define KS_NONMEM_SESSION_GAP_H 1.0
 
@@ -39,8 +39,8 @@ size_t ks_times_sort_unique(double *t, size_t n);
 /* Output grid of ks_output_grid (regular grid, dose times, infusion ends up to t_end) merged
  * with `extra` times (each in [0, t_end_h]). Caller frees *times. */
 ks_status ks_output_times_build(ks_ctx *ctx, double t_end_h, double step_h, const ks_dose *doses,
-                                size_t n_doses, const double *extra, size_t n_extra,
-                                double **times, size_t *n_times);
+                                size_t n_doses, const double *extra, size_t n_extra, double **times,
+                                size_t *n_times);
 
 /* Options of ks_scenario_parse_ex. */
 enum {

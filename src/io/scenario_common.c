@@ -137,8 +137,8 @@ ks_status ks_output_grid(ks_ctx *ctx, double t_end_h, double step_h, const ks_do
 }
 
 ks_status ks_output_times_build(ks_ctx *ctx, double t_end_h, double step_h, const ks_dose *doses,
-                                size_t n_doses, const double *extra, size_t n_extra,
-                                double **times, size_t *n_times)
+                                size_t n_doses, const double *extra, size_t n_extra, double **times,
+                                size_t *n_times)
 {
     double *t = NULL;
     size_t n = 0;
