@@ -13,6 +13,8 @@ enum { KS_EXIT_OK = 0, KS_EXIT_VALIDATION = 1, KS_EXIT_INPUT = 2, KS_EXIT_SOLVER
 int ks_cmd_run(int argc, char **argv);
 int ks_cmd_params(int argc, char **argv);
 int ks_cmd_validate(int argc, char **argv);
+int ks_cmd_plot(int argc, char **argv);
+int ks_cmd_trial(int argc, char **argv);
 
 /* Prints "ketasim: <message>" on one stderr line and returns the exit code of the status. */
 int ks_cli_fail(ks_ctx *ctx);

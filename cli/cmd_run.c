@@ -25,6 +25,8 @@ static void run_usage(FILE *out)
             "  --solver NAME         cvode (reference, default) or closed-form (exact linear PK)\n"
             "  --rtol X, --atol X    integrator tolerances (default 1e-8, 1e-12)\n"
             "  --params FILE.csv     a parameter table replacing the built-in one\n"
+            "  --report DIR          also write DIR/report.html (figures and a plain-language\n"
+            "                        account of the run, self-contained) and DIR/narrative.txt\n"
             "  --quiet               no summary on stdout\n"
             "  --help                this text\n"
             "\n"
@@ -34,7 +36,7 @@ static void run_usage(FILE *out)
 int ks_cmd_run(int argc, char **argv)
 {
     const char *scenario_path = NULL, *nonmem_path = NULL, *outdir = "ketasim-out";
-    const char *params_path = NULL;
+    const char *params_path = NULL, *report_dir = NULL;
     int quiet = 0;
     ks_sim_options opt;
     ks_sim_options_init(&opt);
@@ -51,6 +53,9 @@ int ks_cmd_run(int argc, char **argv)
                 return KS_EXIT_INPUT;
         } else if (strcmp(a, "--params") == 0) {
             if (!(params_path = ks_cli_value(argc, argv, &i, "run")))
+                return KS_EXIT_INPUT;
+        } else if (strcmp(a, "--report") == 0) {
+            if (!(report_dir = ks_cli_value(argc, argv, &i, "run")))
                 return KS_EXIT_INPUT;
         } else if (strcmp(a, "--solver") == 0) {
             const char *v = ks_cli_value(argc, argv, &i, "run");
@@ -111,7 +116,8 @@ int ks_cmd_run(int argc, char **argv)
     if (!scen)
         goto fail;
     /* Every input is checked before anything is written. */
-    if (ks_cli_prepare_outdir(outdir) != KS_OK) {
+    if (ks_cli_prepare_outdir(outdir) != KS_OK ||
+        (report_dir && ks_cli_prepare_outdir(report_dir) != KS_OK)) {
         code = KS_EXIT_INPUT;
         goto done;
     }
@@ -128,6 +134,13 @@ int ks_cmd_run(int argc, char **argv)
     snprintf(csv_path, n, "%s/timecourse.csv", outdir);
     if (ks_result_write_csv(ctx, res, csv_path) != KS_OK)
         goto fail;
+    if (report_dir) {
+        ks_report_options ropt;
+        ks_report_options_init(&ropt);
+        ropt.scenario = scen;
+        if (ks_report_write_html(ctx, res, report_dir, &ropt) != KS_OK)
+            goto fail;
+    }
     if (!quiet) {
         printf("ketasim run: scenario '%s' (%zu subject%s), %s solver\n", ks_scenario_name(scen),
                ks_scenario_subject_count(scen), ks_scenario_subject_count(scen) == 1 ? "" : "s",
@@ -135,6 +148,8 @@ int ks_cmd_run(int argc, char **argv)
         if (ks_result_print_summary(ctx, res, stdout) != KS_OK)
             goto fail;
         printf("time courses: %s\n", csv_path);
+        if (report_dir)
+            printf("report: %s/report.html\n", report_dir);
         printf("For research and education; not medical advice.\n");
     }
     goto done;

@@ -22,8 +22,10 @@ static void usage(FILE *out)
             "\n"
             "commands:\n"
             "  run [SCENARIO]     simulate one scenario (the default one when none is given)\n"
+            "  trial [TRIAL]      run a virtual trial (the default one when none is given)\n"
             "  validate           compare simulations with published results\n"
             "  params             list the model parameters with units and sources\n"
+            "  plot FIGURE        write one figure (pk, cascade, spines, mood) as SVG\n"
             "\n"
             "Run 'ketasim <command> --help' for the options of a command.\n"
             "exit codes: 0 success, 1 validation failed, 2 bad input, 3 numerical failure,\n"
@@ -110,10 +112,14 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "run") == 0)
         return ks_cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "trial") == 0)
+        return ks_cmd_trial(argc - 1, argv + 1);
     if (strcmp(cmd, "params") == 0)
         return ks_cmd_params(argc - 1, argv + 1);
     if (strcmp(cmd, "validate") == 0)
         return ks_cmd_validate(argc - 1, argv + 1);
+    if (strcmp(cmd, "plot") == 0)
+        return ks_cmd_plot(argc - 1, argv + 1);
     fprintf(stderr, "ketasim: unknown command '%s' (see 'ketasim --help')\n", cmd);
     return KS_EXIT_INPUT;
 }

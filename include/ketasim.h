@@ -222,6 +222,145 @@ ks_status ks_validation_row_get(ks_ctx *ctx, const ks_validation *v, size_t i,
                                 ks_validation_row *out);
 size_t ks_validation_pass_count(const ks_validation *v);
 
+/* ---------------------------------------------------------------------------------------
+ * Virtual trials (docs/TRIAL.md, schema/trial.schema.json)
+ *
+ * A trial is a population, arms (doses and events per arm), rating visits and endpoints.
+ * ks_trial_run samples the virtual patients of the population from (seed, patient key),
+ * simulates each in its arm(s), rates it at every visit with rater noise and accumulates the
+ * statistics in streaming form, so memory does not grow with the number of patients. With the
+ * same seed the result is bitwise identical whatever the number of threads.
+ * ------------------------------------------------------------------------------------- */
+
+typedef struct ks_trial ks_trial;
+typedef struct ks_trial_result ks_trial_result;
+
+/* The default trial of `ketasim trial`: treatment-resistant patients, one racemic ketamine
+ * 0.5 mg/kg IV infusion over 40 min vs saline, visits at 40 min, 2 h, 4 h and days 1, 3, 7,
+ * 14, MADRS, 100 patients per arm, seed 1 (examples/trials/default.json). */
+ks_trial *ks_trial_create_default(ks_ctx *ctx);
+/* Reads a JSON trial file. Relative paths inside it are resolved against its directory. */
+ks_trial *ks_trial_load(ks_ctx *ctx, const char *path);
+/* Parses a trial held in memory; `name` is used in error messages, `base_dir` resolves
+ * relative paths (NULL: the current directory). */
+ks_trial *ks_trial_parse(ks_ctx *ctx, const char *text, size_t len, const char *name,
+                         const char *base_dir);
+void ks_trial_free(ks_trial *trial);
+const char *ks_trial_name(const ks_trial *trial);
+/* Patients per arm and seed given in the trial. */
+long ks_trial_n_per_arm(const ks_trial *trial);
+unsigned long long ks_trial_seed(const ks_trial *trial);
+
+typedef struct {
+    long n_per_arm;              /* > 0: overrides the trial's n_per_arm */
+    int override_seed;           /* 1: use `seed` instead of the trial's */
+    unsigned long long seed;
+    int threads;                 /* OpenMP threads; <= 0: the OpenMP default */
+    const char *patients_csv;    /* non-NULL: per-patient rows (arm, patient, key, visit,
+                                    time_h, true, observed) streamed to this file, written
+                                    atomically; never kept in memory */
+    ks_sim_options sim;          /* integrator options */
+    /* Called from the calling thread after each block of patients (may be NULL). */
+    void (*progress)(void *user, size_t done, size_t total);
+    void *progress_user;
+} ks_trial_options;
+
+/* Fills `opt` with the defaults (the trial's n and seed, default threads, no patient rows). */
+void ks_trial_options_init(ks_trial_options *opt);
+
+/* Runs the trial. Returns a new result (caller frees), or NULL with the context set:
+ * KS_ERR_INPUT for a population the parameter table cannot resolve or an inclusion rule that
+ * admits almost nobody, KS_ERR_SOLVER when a patient's simulation fails, KS_ERR_IO when the
+ * patient rows cannot be written. */
+ks_trial_result *ks_trial_run(ks_ctx *ctx, const ks_params *params, const ks_trial *trial,
+                              const ks_trial_options *opt);
+void ks_trial_result_free(ks_trial_result *r);
+
+size_t ks_trial_result_arm_count(const ks_trial_result *r);
+const char *ks_trial_result_arm_name(const ks_trial_result *r, size_t arm);
+/* Index of the reference arm of the contrasts. */
+size_t ks_trial_result_reference_arm(const ks_trial_result *r);
+/* Visits, baseline (t = 0) first. */
+size_t ks_trial_result_visit_count(const ks_trial_result *r);
+double ks_trial_result_visit_time_h(const ks_trial_result *r, size_t visit);
+const char *ks_trial_result_visit_label(const ks_trial_result *r, size_t visit);
+/* Patients per arm, candidates screened and candidates included. */
+long ks_trial_result_n_per_arm(const ks_trial_result *r);
+void ks_trial_result_screening(const ks_trial_result *r, size_t *screened, size_t *included);
+
+/* Statistics of one arm at one visit, on the trial's scale. Intervals are 95%. */
+typedef struct {
+    size_t n;
+    double mean, sd, ci_low, ci_high;        /* observed score; t interval of the mean */
+    double change_mean, change_sd;           /* observed minus observed baseline */
+    double change_ci_low, change_ci_high;
+    double true_mean;                        /* noise-free score */
+    size_t responders, remitters;
+    double response_rate, response_ci_low, response_ci_high;    /* Wilson */
+    double remission_rate, remission_ci_low, remission_ci_high; /* Wilson */
+} ks_trial_visit_stats;
+
+ks_status ks_trial_result_visit_stats(ks_ctx *ctx, const ks_trial_result *r, size_t arm,
+                                      size_t visit, ks_trial_visit_stats *out);
+
+/* Difference of mean change from baseline, arm minus the reference arm, at a visit: Welch t
+ * interval for parallel designs, paired t interval for crossover designs. */
+typedef struct {
+    double diff, se, df, ci_low, ci_high, p_value;
+} ks_trial_contrast;
+
+ks_status ks_trial_result_contrast(ks_ctx *ctx, const ks_trial_result *r, size_t arm,
+                                   size_t visit, ks_trial_contrast *out);
+
+/* Writers. The JSON summary (one object) and the text table go to a stream; the files are
+ * written atomically. The tidy CSV has the columns arm,visit,time_h,statistic,value. */
+ks_status ks_trial_result_write_json(ks_ctx *ctx, const ks_trial_result *r, FILE *out);
+ks_status ks_trial_result_save_json(ks_ctx *ctx, const ks_trial_result *r, const char *path);
+ks_status ks_trial_result_write_visits_csv(ks_ctx *ctx, const ks_trial_result *r,
+                                           const char *path);
+ks_status ks_trial_result_print(ks_ctx *ctx, const ks_trial_result *r, FILE *out);
+
+/* ---------------------------------------------------------------------------------------
+ * Reports: SVG figures, a self-contained HTML report and a plain-language narrative
+ * (docs/REPORT.md). Every figure and narrative is derived from the simulated time courses;
+ * every report says that it is for research and education and is not medical advice.
+ * ------------------------------------------------------------------------------------- */
+
+typedef struct {
+    /* The scenario that produced the result: its doses are drawn as markers and named in the
+     * narrative ("25 minutes into the infusion"). NULL: no dose is known, times are given
+     * from the start of the simulation. */
+    const ks_scenario *scenario;
+    size_t subject;         /* subject plotted and described (0 = the first) */
+    int log_concentrations; /* 1: concentration axes on a logarithmic scale */
+} ks_report_options;
+
+/* Fills `opt` with the defaults (no scenario, subject 0, linear axes). */
+void ks_report_options_init(ks_report_options *opt);
+
+/* Number and names of the figures ks_plot_write_svg knows ("pk", "cascade", "spines",
+ * "mood"), static strings; NULL when i is out of range. A one-line description of each is
+ * returned by ks_plot_figure_description. */
+size_t ks_plot_figure_count(void);
+const char *ks_plot_figure_name(size_t i);
+const char *ks_plot_figure_description(size_t i);
+
+/* Writes one figure as a standalone SVG file at `path` (atomically). Panels whose outputs
+ * the result does not have are left out; a figure with no panel left is KS_ERR_INPUT naming
+ * the outputs it needs. `opt` NULL uses the defaults. */
+ks_status ks_plot_write_svg(ks_ctx *ctx, const ks_result *r, const char *figure,
+                            const char *path, const ks_report_options *opt);
+
+/* Writes DIR/report.html (one file: inline SVG and CSS, no script, no network access) and
+ * DIR/narrative.txt (the plain-language text alone). DIR must exist. */
+ks_status ks_report_write_html(ks_ctx *ctx, const ks_result *r, const char *dir,
+                               const ks_report_options *opt);
+
+/* The plain-language narrative as UTF-8 text: sections start with a line "## Title",
+ * paragraphs are separated by blank lines. Returns a new string the caller frees with
+ * free(), or NULL on failure. */
+char *ks_report_narrative(ks_ctx *ctx, const ks_result *r, const ks_report_options *opt);
+
 #ifdef __cplusplus
 }
 #endif

@@ -2,7 +2,8 @@
 # cli_bad_input.sh -- the catalogue of bad inputs: every file under tests/bad_input/ is run
 # through `ketasim run` (JSON) or `ketasim run --nonmem` (CSV); each must exit 2 with exactly
 # one stderr line naming the file, the field and the offending value, and write nothing.
-# The unwritable output directory exits 4 and leaves nothing.
+# The unwritable output directory is bad input too: like every bad input it exits 2 and
+# leaves nothing.
 set -u
 
 KETASIM=${KETASIM:?KETASIM must point to the ketasim command}
@@ -145,7 +146,7 @@ check $N "$C/nm_covariate_change.csv" 2 'line 3, column WT: covariates must be c
 check $N "$C/nm_bad_weight.csv" 2 'line 2, column WT: body weight' 'got 0)'
 check $N "$C/nm_unterminated_quote.csv" 2 'line 2: unterminated quote'
 
-# --- unwritable output directory: exit 4, nothing left ------------------------------------
+# --- unwritable output directory: exit 2, nothing left ------------------------------------
 unwritable() {
     local target err code lines msg problems=""
     err="$SCRATCH/err.unwritable"
@@ -162,7 +163,7 @@ unwritable() {
     code=$?
     lines=$(wc -l <"$err")
     msg=$(cat "$err")
-    [ "$code" -eq 4 ] || problems+=" exit $code (want 4);"
+    [ "$code" -eq 2 ] || problems+=" exit $code (want 2);"
     [ "$lines" -eq 1 ] || problems+=" $lines stderr lines (want 1);"
     case "$msg" in *"$target"*) ;; *) problems+=" message does not name $target;" ;; esac
     if [ "$(id -u)" -eq 0 ]; then

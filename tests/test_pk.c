@@ -397,6 +397,7 @@ static void test_route_matrix(ks_ctx *ctx, const ks_pk_system *sys)
         {1, 1, 0, 1, 0, 0}, /* midazolam */
         {0, 0, 0, 1, 0, 0}, /* naltrexone */
         {0, 0, 0, 1, 0, 0}, /* rapamycin */
+        {1, 1, 1, 1, 1, 1}, /* saline: placebo vehicle, a zero input */
     };
     double amt[N];
     for (int dr = 0; dr < KS_DRUG_COUNT; dr++) {
@@ -417,7 +418,7 @@ static void test_route_matrix(ks_ctx *ctx, const ks_pk_system *sys)
                     CHECK(amt[i] >= 0.0);
                     s += amt[i];
                 }
-                CHECK(s > 0.0);
+                CHECK(dr == KS_DRUG_SALINE ? s == 0.0 : s > 0.0);
                 CHECK(is_rate == (ro == KS_ROUTE_IV_INFUSION));
             }
             CHECK(ks_drug_route_supported((ks_drug)dr, (ks_route)ro) == ok[dr][ro]);

@@ -101,7 +101,7 @@ static void test_cvode_wrapper(ks_ctx *ctx)
     opt.rtol = 1e-10;
     opt.atol = 1e-14;
     chain c = {1.3, 0.2, -1.0, 1e300};
-    ks_ode_system sys = {2, chain_rhs, &c};
+    ks_ode_system sys = {2, chain_rhs, &c, NULL};
     void *st = it->create(ctx, 2, &opt);
     CHECK(st != NULL);
     if (!st) {
@@ -619,7 +619,7 @@ int main(void)
         memset(&total, 0, sizeof total);
         for (int dr = 0; dr < (int)KS_DRUG_COUNT; dr++) {
             for (int ro = 0; ro < (int)KS_ROUTE_COUNT; ro++) {
-                if (ks_drug_route_supported((ks_drug)dr, (ks_route)ro)) {
+                if (dr != KS_DRUG_SALINE && ks_drug_route_supported((ks_drug)dr, (ks_route)ro)) {
                     compare_methods(ctx, params, (ks_drug)dr, (ks_route)ro, &total);
                 }
             }

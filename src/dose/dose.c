@@ -9,7 +9,7 @@
 
 static const char *const ks_drug_names[KS_DRUG_COUNT] = {
     "ketamine",   "esketamine", "arketamine", "escitalopram",
-    "citalopram", "midazolam",  "naltrexone", "rapamycin",
+    "citalopram", "midazolam",  "naltrexone", "rapamycin", "saline",
 };
 
 static const char *const ks_route_names[KS_ROUTE_COUNT] = {
@@ -60,7 +60,8 @@ int ks_route_from_name(const char *name, ks_route *out)
 
 /* The model's absorption pathways per drug: the three ketamine forms have IV, intranasal,
  * oral, IM and sublingual inputs; the SSRIs, naltrexone and rapamycin are oral drugs;
- * midazolam (the active placebo of the ketamine trials) is given IV or orally. */
+ * midazolam (the active placebo of the ketamine trials) is given IV or orally; saline (the
+ * placebo vehicle) by any route. */
 int ks_drug_route_supported(ks_drug d, ks_route r)
 {
     if ((int)r < 0 || r >= KS_ROUTE_COUNT)
@@ -77,6 +78,8 @@ int ks_drug_route_supported(ks_drug d, ks_route r)
         return r == KS_ROUTE_ORAL;
     case KS_DRUG_MIDAZOLAM:
         return r == KS_ROUTE_IV_BOLUS || r == KS_ROUTE_IV_INFUSION || r == KS_ROUTE_ORAL;
+    case KS_DRUG_SALINE: /* placebo vehicle: any route */
+        return 1;
     case KS_DRUG_COUNT:
         break;
     }

@@ -16,6 +16,8 @@ typedef enum {
     KS_DRUG_MIDAZOLAM,
     KS_DRUG_NALTREXONE,
     KS_DRUG_RAPAMYCIN,
+    KS_DRUG_SALINE, /* placebo vehicle: no PK (a zero input), any route; it exists so that a
+                       placebo infusion or spray is a treatment session of the mechanism */
     KS_DRUG_COUNT
 } ks_drug;
 

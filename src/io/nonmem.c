@@ -682,11 +682,15 @@ ks_status ks_nonmem_read(ks_ctx *ctx, const char *text, size_t len, const char *
         d.amount_mg = amt;
         d.reset = evid == 4;
         if (!has_cmt || cmt_lookup(cmt, &d.drug, &d.route) != 0) {
+            char drugs[256] = "";
+            size_t o = 0;
+            for (int di = 0; di < (int)KS_DRUG_COUNT && o < sizeof drugs; di++)
+                o += (size_t)snprintf(drugs + o, sizeof drugs - o, "%s%d %s", di ? ", " : "", di,
+                                      ks_drug_name((ks_drug)di));
             st = cfail(n, "CMT", cell[COL_CMT],
-                       "not a dosing compartment; CMT = 10 x drug + route: drugs 0 ketamine, 1 "
-                       "esketamine, 2 arketamine, 3 escitalopram, 4 citalopram, 5 midazolam, 6 "
-                       "naltrexone, 7 rapamycin; routes 1 IV, 2 oral, 3 intranasal, 4 IM, 5 "
-                       "sublingual, as supported by the drug");
+                       "not a dosing compartment; CMT = 10 x drug + route: drugs %s; routes 1 "
+                       "IV, 2 oral, 3 intranasal, 4 IM, 5 sublingual, as supported by the drug",
+                       drugs);
             goto fail;
         }
         int iv = d.route == KS_ROUTE_IV_BOLUS;

@@ -469,9 +469,12 @@ static int parse_dose(jctx *j, const cJSON *obj, const ks_patient *patient, int 
         return -1;
     }
     if (ks_drug_from_name(s, &spec->drug) != 0) {
-        jfail_at(j, "drug", child(obj, "drug"),
-                 "unknown drug; expected one of ketamine, esketamine, arketamine, escitalopram, "
-                 "citalopram, midazolam, naltrexone, rapamycin");
+        char list[256] = "";
+        size_t o = 0;
+        for (int q = 0; q < (int)KS_DRUG_COUNT && o < sizeof list; q++)
+            o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", q ? ", " : "",
+                                  ks_drug_name((ks_drug)q));
+        jfail_at(j, "drug", child(obj, "drug"), "unknown drug; expected one of %s", list);
         return -1;
     }
     r = get_string(j, obj, "route", &s);
@@ -1175,6 +1178,7 @@ ks_scenario *ks_scenario_parse_ex(ks_ctx *ctx, const char *text, size_t len, con
         goto fail;
     s->t_end_h = span_h;
     s->outputs = out.flags;
+    s->mechanism = 1; /* scenario files simulate the mechanism (scenario_internal.h) */
     if (out.csv) {
         char *c = ks_strdup(ctx, out.csv);
         if (!c)
@@ -1287,6 +1291,7 @@ void ks_scenario_free(ks_scenario *scenario)
     for (size_t i = 0; i < scenario->n_subjects; i++) {
         free(scenario->subjects[i].doses);
         free(scenario->subjects[i].times_h);
+        free(scenario->subjects[i].events);
     }
     free(scenario->subjects);
     free(scenario->name);

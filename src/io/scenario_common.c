@@ -189,6 +189,7 @@ ks_scenario *ks_scenario_create_default(ks_ctx *ctx)
     d.route = KS_ROUTE_IV_INFUSION;
     s->t_end_h = 7.0 * 24.0;
     s->outputs = KS_OUT_PLASMA | KS_OUT_EFFECT_SITE;
+    s->mechanism = 1; /* the default run simulates the mechanism (scenario_internal.h) */
     if (ks_output_grid(ctx, s->t_end_h, 5.0 / 60.0, &d, 1, &times, &n_times) != KS_OK)
         goto fail;
     if (ks_scenario_add_subject(ctx, s, &p, &d, 1, times, n_times) != KS_OK)

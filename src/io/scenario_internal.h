@@ -9,6 +9,10 @@
 #include "ketasim.h"
 #include "../dose/dose.h"
 #include "../model/patient.h"
+#include "../model/pd.h"
+#include "../sim/event.h"
+
+#include <stdint.h>
 
 typedef struct {
     ks_patient patient;
@@ -16,6 +20,10 @@ typedef struct {
     size_t n_doses;
     double *times_h; /* output times, ascending, unique, owned */
     size_t n_times;
+    ks_event *events; /* scenario events, sorted by t_h, owned (NULL when none) */
+    size_t n_events;
+    ks_pd_covariates cov; /* mechanism covariates, valid when has_cov */
+    int has_cov;          /* 0: the typical patient's (ks_pd_covariates_init) */
 } ks_subject;
 
 /* What the output CSV holds. */
@@ -33,6 +41,11 @@ struct ks_scenario {
     double t_end_h;    /* simulated span, h */
     unsigned outputs;  /* ks_output_flags */
     char *output_csv;  /* output file name from the scenario ("" = default), owned */
+    int mechanism;     /* 1: simulate the mechanism too (scenario files and the default run);
+                          0: PK only (NONMEM records, scenarios built in code) */
+    int open_label;    /* 1: patients know their treatment (belief layer) */
+    int noise;         /* 1: mood noise on */
+    uint64_t seed;     /* random seed of the noise paths */
 };
 
 /* Allocates an empty scenario (no subjects) named `name`. */

@@ -575,6 +575,8 @@ static int route_ok(ks_drug drug, ks_route route)
     case KS_DRUG_MIDAZOLAM:
         return route == KS_ROUTE_IV_BOLUS || route == KS_ROUTE_IV_INFUSION ||
                route == KS_ROUTE_ORAL;
+    case KS_DRUG_SALINE:
+        return route >= KS_ROUTE_IV_BOLUS && route < KS_ROUTE_COUNT;
     default:
         return 0;
     }
@@ -609,6 +611,10 @@ ks_status ks_pk_dose_input(ks_ctx *ctx, const ks_pk_system *sys, const ks_dose *
     }
     for (int i = 0; i < sys->n; i++) {
         amount[i] = 0.0;
+    }
+    if (dose->drug == KS_DRUG_SALINE) { /* placebo vehicle: no drug enters any state */
+        *is_rate = infusion;
+        return KS_OK;
     }
     /* mg / (g/mol) = mmol; x 1000 = umol. */
     double umol = dose->amount_mg / sys->mw_g_per_mol[dose->drug] * 1000.0;

@@ -2,13 +2,16 @@
  * registry.c -- union of the parameter names read by the model layers.
  */
 #include "registry.h"
+#include "pd.h"
 #include "pk.h"
+#include "../population/population.h"
 
 #include <string.h>
 
 typedef const char *const *(*ks_names_fn)(size_t *count);
 
-static const ks_names_fn layers[] = {ks_pk_param_names};
+static const ks_names_fn layers[] = {ks_population_param_names, ks_pk_param_names,
+                                     ks_pd_param_names};
 
 int ks_model_param_known(const char *name)
 {

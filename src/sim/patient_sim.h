@@ -12,39 +12,20 @@
 #include "../model/pk.h"
 #include "../model/pd.h"
 
+#include "event.h" /* ks_event, ks_event_kind (KS_EV_*), ks_event_name, ks_event_from_name */
+
 #include <stdint.h>
 
-/* Discrete events besides doses (docs/SCENARIO.md, "events"). */
-typedef enum {
-    KS_EV_VISIT = 0,      /* clinical rating visit: expectation increment (placebo layer) */
-    KS_EV_THERAPY,        /* therapy / integration session, magnitude = intensity (1 standard) */
-    KS_EV_SPINE_ABLATION, /* ablation of labile (newly formed) spines, magnitude = fraction */
-    KS_EV_ANTI_BDNF,      /* anti-BDNF antibody, magnitude = fraction of released BDNF scavenged */
-    KS_EV_AMPA_BLOCK,     /* AMPA receptor antagonist (NBQX-like), magnitude = fraction blocked */
-    KS_EV_MTOR_BLOCK,     /* direct mTORC1 block (intracerebral rapamycin), magnitude = fraction,
-                             over [t, t + duration] */
-    KS_EV_STRESS,         /* chronic-stress episode, magnitude = amplitude (1 = standard 21-day
-                             chronic stress), over [t, t + duration] */
-    KS_EV_COUNT
-} ks_event_kind;
-
-typedef struct {
-    double t_h;
-    double duration_h; /* for interval events; 0 otherwise */
-    double magnitude;
-    ks_event_kind kind;
-} ks_event;
-
-const char *ks_event_name(ks_event_kind k);            /* "visit", "therapy", ... */
-int ks_event_from_name(const char *name, ks_event_kind *out); /* 0 ok, -1 unknown */
-
-/* Typical (population) values of every layer, read once from the parameter table. */
+/* Typical (population) values of every layer, read once from the parameter table. pd may be
+ * NULL when only PK-only patients (run->mechanism = 0) are simulated. */
 typedef struct {
     ks_pk_typical *pk;
     ks_pd_typical *pd;
 } ks_model_typical;
 
+/* Reads both layers (on failure everything is released and typ is zeroed). */
 ks_status ks_model_typical_init(ks_ctx *ctx, const ks_params *params, ks_model_typical *typ);
+/* Frees both layers; typ is zeroed. NULL and a zeroed typ are fine. */
 void ks_model_typical_clear(ks_model_typical *typ);
 
 /* What to simulate for one patient. Every pointer is borrowed. */
@@ -70,8 +51,25 @@ typedef struct ks_sim_workspace ks_sim_workspace;
 ks_sim_workspace *ks_sim_workspace_create(ks_ctx *ctx, const ks_sim_options *opt);
 void ks_sim_workspace_free(ks_sim_workspace *ws);
 
-/* Names and units of every output a patient simulation can produce: the PK outputs
- * (KS_PK_OUT_*, in that order) followed by the mechanism outputs (KS_PD_OUT_*). */
+/* Layout of the outputs a patient simulation can produce: the PK outputs (KS_PK_OUT_*, ng/mL),
+ * the mechanism outputs (KS_PD_OUT_*), the mood noise nu(t) ("mood_noise") and the raw PK
+ * state of every PK state ("amount_<state>", umol, or uM for effect sites). */
+enum {
+    KS_SIM_OUT_PK = 0,
+    KS_SIM_OUT_PD = KS_PK_NOUT,
+    KS_SIM_OUT_NOISE = KS_PK_NOUT + KS_PD_NOUT,
+    KS_SIM_OUT_AMOUNT = KS_SIM_OUT_NOISE + 1,
+    KS_SIM_NOUT = KS_SIM_OUT_AMOUNT + KS_PK_NSTATE
+};
+
+/* Time after the start of a treatment session at which the belief update is applied, h. */
+#define KS_SESSION_H 2.0
+/* Spacing of the samples of CADSS and sedation that find their peaks during a session, h. */
+#define KS_SESSION_SAMPLE_H (1.0 / 60.0)
+/* Grid of the mood noise path, h (MODEL.md 7: exact OU samples on a 1-h grid). */
+#define KS_NOISE_GRID_H 1.0
+
+/* Names and units of every output a patient simulation can produce (layout above). */
 size_t ks_sim_output_count(void);
 const char *ks_sim_output_name(size_t j);
 const char *ks_sim_output_unit(size_t j);
@@ -79,7 +77,10 @@ long ks_sim_output_index(const char *name);
 
 /* Simulates one patient and writes output sel[k] at time i into out[k * n_times + i]
  * (sel has n_sel indices into the ks_sim_output_* list). Adds the solver's counters to
- * *stats when stats is non-NULL. No allocation. */
+ * *stats when stats is non-NULL. Allocates only to grow the workspace (a longer span, more
+ * doses or a new system size than any earlier patient). Mechanism outputs need
+ * run->mechanism = 1. Semantics: the header comment of patient_sim.c. On failure the message
+ * starts with "patient <key>:". */
 ks_status ks_sim_patient(ks_ctx *ctx, const ks_model_typical *typ, ks_sim_workspace *ws,
                          const ks_patient_run *run, const size_t *sel, size_t n_sel, double *out,
                          ks_solver_stats *stats);

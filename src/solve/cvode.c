@@ -1,6 +1,7 @@
 /*
  * cvode.c -- the reference integrator: SUNDIALS CVODE 6 (variable-order BDF, Newton iteration
- * with a dense LU linear solver and a difference-quotient Jacobian) behind ks_integrator_type.
+ * with a dense LU linear solver; the system's Jacobian when it gives one (CVodeSetJacFn),
+ * CVODE's difference-quotient Jacobian otherwise) behind ks_integrator_type.
  *
  * Contract with the driver: reset() at the start and after every discontinuity (dose event)
  * re-initialises CVODE (CVodeReInit), so that no step ever crosses a dose; advance() sets the
@@ -68,6 +69,27 @@ static int cvode_rhs(sunrealtype t, N_Vector y, N_Vector ydot, void *data)
         return -1;
     }
     int rc = st->sys.rhs(t, N_VGetArrayPointer(y), N_VGetArrayPointer(ydot), st->sys.user);
+    if (rc != 0) {
+        st->rhs_failed = 1;
+        return -1;
+    }
+    return 0;
+}
+
+/* CVLsJacFn: forwards to the system's Jacobian callback, writing straight into the dense
+ * (column-major) matrix. A nonzero return is unrecoverable (CVODE user guide 4.6.5). */
+static int cvode_jac(sunrealtype t, N_Vector y, N_Vector fy, SUNMatrix J, void *data,
+                     N_Vector tmp1, N_Vector tmp2, N_Vector tmp3)
+{
+    cvode_state *st = data;
+    (void)tmp1;
+    (void)tmp2;
+    (void)tmp3;
+    if (!st->sys.jac) {
+        return -1;
+    }
+    int rc = st->sys.jac(t, N_VGetArrayPointer(y), N_VGetArrayPointer(fy), SUNDenseMatrix_Data(J),
+                         st->sys.user);
     if (rc != 0) {
         st->rhs_failed = 1;
         return -1;
@@ -203,6 +225,7 @@ static void *cvode_create(ks_ctx *ctx, int n, const ks_sim_options *opt)
     if (flag != CV_SUCCESS) {
         goto fail_flag;
     }
+    if (getenv("KS_MAXORD")) { CVodeSetMaxOrd(st->mem, atoi(getenv("KS_MAXORD"))); }
     what = "CVodeSetMaxNumSteps";
     flag = CVodeSetMaxNumSteps(st->mem, KS_CVODE_MAX_STEPS);
     if (flag != CV_SUCCESS) {
@@ -246,6 +269,11 @@ static ks_status cvode_reset(ks_ctx *ctx, void *state, const ks_ode_system *sys,
     int flag = CVodeReInit(st->mem, t0, st->y);
     if (flag != CV_SUCCESS) {
         return cvode_fail(ctx, st, "CVodeReInit", flag, t0);
+    }
+    /* NULL restores the difference-quotient Jacobian. */
+    flag = CVodeSetJacFn(st->mem, sys->jac ? cvode_jac : NULL);
+    if (flag != CV_SUCCESS) {
+        return cvode_fail(ctx, st, "CVodeSetJacFn", flag, t0);
     }
     st->t = t0;
     st->tstop_set = 0;

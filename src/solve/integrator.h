@@ -13,10 +13,16 @@
  * failure (the integrator then fails with KS_ERR_SOLVER). */
 typedef int (*ks_rhs_fn)(double t, const double *y, double *ydot, void *user);
 
+/* Optional Jacobian: jac = df/dy at (t, y), dense and column-major (jac[j * n + i] =
+ * df_i/dy_j), with f = f(t, y) already evaluated. Returns 0 on success, nonzero on failure.
+ * Integrators without a Jacobian (or systems with jac = NULL) use difference quotients. */
+typedef int (*ks_jac_fn)(double t, const double *y, const double *f, double *jac, void *user);
+
 typedef struct {
     int n;
     ks_rhs_fn rhs;
     void *user;
+    ks_jac_fn jac; /* NULL: the integrator's own difference-quotient Jacobian */
 } ks_ode_system;
 
 typedef struct {

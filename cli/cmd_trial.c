@@ -1,0 +1,214 @@
+/*
+ * cmd_trial.c -- `ketasim trial`: run a virtual trial (the default one when no file is given)
+ * and print its per-visit table, or its JSON summary, and write the summary files.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void trial_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: ketasim trial [TRIAL.json] [options]\n"
+            "\n"
+            "Runs a virtual trial: a population of virtual patients, arms of doses and events,\n"
+            "rating visits and endpoints (docs/TRIAL.md). With no file, the default trial:\n"
+            "treatment-resistant patients, one racemic ketamine 0.5 mg/kg IV infusion over\n"
+            "40 min vs saline, MADRS at 40 min, 2 h, 4 h and days 1, 3, 7 and 14.\n"
+            "Prints per arm and visit the mean score, the change from baseline, response and\n"
+            "remission rates with 95%% confidence intervals and the difference from the\n"
+            "reference arm.\n"
+            "\n"
+            "options:\n"
+            "  --n N              patients per arm (default: the trial's, 100 by default)\n"
+            "  --seed S           random seed, a whole number (default: the trial's)\n"
+            "  --threads T        threads (default: all cores); results do not depend on it\n"
+            "  --out DIR          write DIR/trial_summary.json and DIR/trial_visits.csv\n"
+            "  --patients         also write DIR/trial_patients.csv (one row per patient and\n"
+            "                     visit: true and observed score); needs --out\n"
+            "  --params FILE.csv  a parameter table replacing the built-in one\n"
+            "  --json             print the summary as one JSON object instead of the table\n"
+            "  --quiet            no table and no progress bar\n"
+            "  --help             this text\n"
+            "\n"
+            "For research and education; not medical advice.\n");
+}
+
+/* A whole number in [lo, hi]; 0 on success. */
+static int whole_number(const char *s, unsigned long long lo, unsigned long long hi,
+                        unsigned long long *out)
+{
+    char *end;
+    if (!s || !*s || *s == '-' || *s == '+')
+        return -1;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s || *end != '\0' || errno == ERANGE || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+typedef struct {
+    int last_pct;
+} progress_state;
+
+/* A progress bar on stderr, redrawn when the percentage changes. */
+static void progress_bar(void *user, size_t done, size_t total)
+{
+    progress_state *p = user;
+    int pct = total ? (int)((double)done * 100.0 / (double)total) : 100;
+    if (pct == p->last_pct)
+        return;
+    p->last_pct = pct;
+    int width = 40, fill = pct * width / 100;
+    fprintf(stderr, "\rtrial [");
+    for (int i = 0; i < width; i++)
+        fputc(i < fill ? '#' : '.', stderr);
+    fprintf(stderr, "] %3d%% (%zu/%zu patients)", pct, done, total);
+    if (done >= total)
+        fputc('\n', stderr);
+    fflush(stderr);
+}
+
+static char *join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+int ks_cmd_trial(int argc, char **argv)
+{
+    const char *trial_path = NULL, *outdir = NULL, *params_path = NULL;
+    int json = 0, quiet = 0, patients = 0;
+    ks_trial_options opt;
+    ks_trial_options_init(&opt);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        unsigned long long v;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            trial_usage(stdout);
+            return KS_EXIT_OK;
+        } else if (strcmp(a, "--n") == 0) {
+            const char *s = ks_cli_value(argc, argv, &i, "trial");
+            if (!s)
+                return KS_EXIT_INPUT;
+            if (whole_number(s, 1, 100000000ULL, &v) != 0)
+                return ks_cli_usage_error("trial",
+                                          "--n: expected a whole number from 1 to "
+                                          "100000000 (got '%s')",
+                                          s);
+            opt.n_per_arm = (long)v;
+        } else if (strcmp(a, "--seed") == 0) {
+            const char *s = ks_cli_value(argc, argv, &i, "trial");
+            if (!s)
+                return KS_EXIT_INPUT;
+            if (whole_number(s, 0, 9007199254740992ULL, &v) != 0)
+                return ks_cli_usage_error("trial",
+                                          "--seed: expected a whole number from 0 to "
+                                          "2^53 (got '%s')",
+                                          s);
+            opt.override_seed = 1;
+            opt.seed = v;
+        } else if (strcmp(a, "--threads") == 0) {
+            const char *s = ks_cli_value(argc, argv, &i, "trial");
+            if (!s)
+                return KS_EXIT_INPUT;
+            if (whole_number(s, 1, 1024, &v) != 0)
+                return ks_cli_usage_error("trial",
+                                          "--threads: expected a whole number from 1 "
+                                          "to 1024 (got '%s')",
+                                          s);
+            opt.threads = (int)v;
+        } else if (strcmp(a, "--out") == 0) {
+            if (!(outdir = ks_cli_value(argc, argv, &i, "trial")))
+                return KS_EXIT_INPUT;
+        } else if (strcmp(a, "--params") == 0) {
+            if (!(params_path = ks_cli_value(argc, argv, &i, "trial")))
+                return KS_EXIT_INPUT;
+        } else if (strcmp(a, "--json") == 0) {
+            json = 1;
+        } else if (strcmp(a, "--patients") == 0) {
+            patients = 1;
+        } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
+            quiet = 1;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            return ks_cli_usage_error("trial", "unknown option '%s'", a);
+        } else if (!trial_path) {
+            trial_path = a;
+        } else {
+            return ks_cli_usage_error("trial", "more than one trial given ('%s' and '%s')",
+                                      trial_path, a);
+        }
+    }
+    if (patients && !outdir)
+        return ks_cli_usage_error("trial", "--patients needs --out DIR");
+
+    int code = KS_EXIT_OK;
+    ks_params *params = NULL;
+    ks_trial *trial = NULL;
+    ks_trial_result *res = NULL;
+    char *p_summary = NULL, *p_visits = NULL, *p_patients = NULL;
+    progress_state prog = {-1};
+    ks_ctx *ctx = ks_ctx_create();
+    if (!ctx) {
+        fprintf(stderr, "ketasim: out of memory\n");
+        return KS_EXIT_IO;
+    }
+    params = params_path ? ks_params_load(ctx, params_path) : ks_params_create_default(ctx);
+    if (!params)
+        goto fail;
+    trial = trial_path ? ks_trial_load(ctx, trial_path) : ks_trial_create_default(ctx);
+    if (!trial)
+        goto fail;
+    if (outdir) {
+        if (ks_cli_prepare_outdir(outdir) != KS_OK) {
+            code = KS_EXIT_INPUT;
+            goto done;
+        }
+        if (!(p_summary = join(outdir, "trial_summary.json")) ||
+            !(p_visits = join(outdir, "trial_visits.csv")) ||
+            (patients && !(p_patients = join(outdir, "trial_patients.csv")))) {
+            fprintf(stderr, "ketasim: out of memory\n");
+            code = KS_EXIT_IO;
+            goto done;
+        }
+        opt.patients_csv = p_patients;
+    }
+    if (!quiet && isatty(STDERR_FILENO)) {
+        opt.progress = progress_bar;
+        opt.progress_user = &prog;
+    }
+    res = ks_trial_run(ctx, params, trial, &opt);
+    if (!res)
+        goto fail;
+    if (outdir && (ks_trial_result_save_json(ctx, res, p_summary) != KS_OK ||
+                   ks_trial_result_write_visits_csv(ctx, res, p_visits) != KS_OK))
+        goto fail;
+    if (json) {
+        if (ks_trial_result_write_json(ctx, res, stdout) != KS_OK)
+            goto fail;
+    } else if (!quiet) {
+        if (ks_trial_result_print(ctx, res, stdout) != KS_OK)
+            goto fail;
+    }
+    goto done;
+fail:
+    code = ks_cli_fail(ctx);
+done:
+    free(p_summary);
+    free(p_visits);
+    free(p_patients);
+    ks_trial_result_free(res);
+    ks_trial_free(trial);
+    ks_params_free(params);
+    ks_ctx_free(ctx);
+    return code;
+}
