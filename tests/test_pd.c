@@ -191,6 +191,32 @@ int main(void)
         CHECK(ks_pd_build(ctx, typ, &pt, &cov, &pp) == KS_ERR_INPUT);
     }
 
+    /* 1b. Inputs from the PK state: effect-site states are in uM, so the conversion through
+     *     the ng/mL outputs and their molar masses must give them back. */
+    {
+        ks_pk_typical *pkt = ks_pk_typical_create(ctx, params);
+        CHECK(pkt != NULL);
+        ks_patient pt;
+        ks_patient_init(&pt);
+        static ks_pk_system sys;
+        CHECK(pkt && ks_pk_build(ctx, pkt, &pt, &sys) == KS_OK);
+        double x[KS_PK_NSTATE] = {0};
+        x[KS_PK_SKET_E] = 0.7;
+        x[KS_PK_RNOR_E] = 0.2;
+        x[KS_PK_ESC_E] = 0.05;
+        x[KS_PK_SKET_C] = 100.0; /* not an effect site: ignored */
+        ks_pd_input in;
+        ks_pd_input_init(&in);
+        in.nu = 0.3;
+        ks_pd_input_from_pk(&sys, x, &in);
+        CHECK_CLOSE(in.sket, 0.7, 1e-12, 0.0);
+        CHECK_CLOSE(in.rnorket, 0.2, 1e-12, 0.0);
+        CHECK_CLOSE(in.escitalopram, 0.05, 1e-12, 0.0);
+        CHECK(in.rket == 0.0 && in.snorket == 0.0 && in.naltrexone == 0.0);
+        CHECK(in.nu == 0.3); /* untouched */
+        ks_pk_typical_free(pkt);
+    }
+
     /* 2. The pre-treatment state is a fixed point (all but the habit, which starts from its
      *    history value and relaxes over tau_hab), in both basins and for several patients. */
     {

@@ -170,8 +170,15 @@ ks_status ks_output_times_build(ks_ctx *ctx, double t_end_h, double step_h, cons
 /* The default scenario: a 70 kg, 40 y man with CYP2B6 normal (*1 homozygous) and BDNF Val/Val gets
  * ketamine 0.5 mg/kg IV over 40 min at t = 0 -- the regimen of the antidepressant trials
  * (Berman 2000; Zarate 2006) -- followed for 7 days with output every 5 min. */
+/* The story of the default `ketasim run`: a treatment-resistant patient (baseline MADRS 34,
+ * three failed adequate trials, typical stress load and episode length) receives six racemic
+ * ketamine infusions (0.5 mg/kg over 40 min) on Monday, Wednesday and Friday of two weeks at
+ * 09:00, an integration (therapy) session at 10:00 the day after each infusion and a rating
+ * visit every week at 08:00 (before the infusion on treatment days); 28 days, output every
+ * 10 min; PK and mechanism outputs. The typical patient: no mood noise. */
 ks_scenario *ks_scenario_create_default(ks_ctx *ctx)
 {
+    static const double infusion_days[6] = {0, 2, 4, 7, 9, 11};
     double *times = NULL;
     size_t n_times = 0;
     ks_scenario *s = ks_scenario_alloc(ctx, "default", "<default>");
@@ -180,20 +187,38 @@ ks_scenario *ks_scenario_create_default(ks_ctx *ctx)
     ks_patient p;
     ks_patient_init(&p);
     p.id = 1;
-    ks_dose d;
-    memset(&d, 0, sizeof d);
-    d.t_h = 0.0;
-    d.amount_mg = 0.5 * p.weight_kg; /* 0.5 mg/kg */
-    d.duration_h = 40.0 / 60.0;      /* 40 min */
-    d.drug = KS_DRUG_KETAMINE;
-    d.route = KS_ROUTE_IV_INFUSION;
-    s->t_end_h = 7.0 * 24.0;
+    ks_dose d[6];
+    ks_event ev[6 + 5];
+    size_t ne = 0;
+    for (int i = 0; i < 6; i++) {
+        memset(&d[i], 0, sizeof d[i]);
+        d[i].t_h = 24.0 * infusion_days[i] + 9.0;
+        d[i].amount_mg = 0.5 * p.weight_kg; /* 0.5 mg/kg */
+        d[i].duration_h = 40.0 / 60.0;      /* 40 min */
+        d[i].drug = KS_DRUG_KETAMINE;
+        d[i].route = KS_ROUTE_IV_INFUSION;
+        ev[ne++] = (ks_event){24.0 * (infusion_days[i] + 1.0) + 10.0, 0.0, 1.0, KS_EV_THERAPY};
+    }
+    for (int w = 0; w <= 4; w++)
+        ev[ne++] = (ks_event){24.0 * 7.0 * w + 8.0, 0.0, 1.0, KS_EV_VISIT};
+    ks_events_sort(ev, ne);
+    s->t_end_h = 28.0 * 24.0;
     s->outputs = KS_OUT_PLASMA | KS_OUT_EFFECT_SITE;
     s->mechanism = 1; /* the default run simulates the mechanism (scenario_internal.h) */
-    if (ks_output_grid(ctx, s->t_end_h, 5.0 / 60.0, &d, 1, &times, &n_times) != KS_OK)
+    if (ks_output_grid(ctx, s->t_end_h, 10.0 / 60.0, d, 6, &times, &n_times) != KS_OK)
         goto fail;
-    if (ks_scenario_add_subject(ctx, s, &p, &d, 1, times, n_times) != KS_OK)
+    if (ks_scenario_add_subject(ctx, s, &p, d, 6, times, n_times) != KS_OK)
         goto fail;
+    ks_subject *sub = &s->subjects[0];
+    sub->events = ks_malloc(ctx, ne * sizeof *sub->events);
+    if (!sub->events)
+        goto fail;
+    memcpy(sub->events, ev, ne * sizeof *ev);
+    sub->n_events = ne;
+    ks_pd_covariates_init(&sub->cov);
+    sub->cov.severity_madrs = 34.0;
+    sub->cov.n_failed_trials = 3;
+    sub->has_cov = 1;
     free(times);
     return s;
 fail:

@@ -41,8 +41,10 @@ void ks_pd_sig_rhs(const ks_pd_sig_params *p, const ks_pd_sig_out *o, const doub
     zdot[KS_PD_BPOOL] = k_tl * (1.0 + p->a_e * bp) - p->k_rel * o->jrel_norm - p->k_pd * bpool;
     /* dBx/dt = k_cl (Jrel/k_rel - Bx). */
     zdot[KS_PD_BX] = p->k_cl * (o->jrel_norm - bx);
-    /* dRk/dt = (Tk - Rk)/tau_ad: pathway adaptation (Ma et al. 2009). */
-    zdot[KS_PD_RK] = (o->tk - rk) / p->tau_ad;
+    /* dRk/dt = (max(Tk, 1) - Rk)/tau_ad: pathway adaptation (Ma et al. 2009) to TrkB activity
+     * above its basal tone only (desensitisation; docs/MODEL.md section 4 and 18), so that the
+     * return of TrkB to baseline after an AMPA block or anti-BDNF does not drive mTORC1. */
+    zdot[KS_PD_RK] = (fmax(o->tk, 1.0) - rk) / p->tau_ad;
     /* dM/dt = k_m (1 + drive - M): mTORC1 (Li 2010 Science 329:959). */
     zdot[KS_PD_M] = p->k_m * (1.0 + o->drive - m);
     /* dP0/dt = k_p0 max(0, M - 1) - P0/tau_p0; dP/dt = P0/tau_p0 - k_pout (P - 1): synaptic

@@ -266,8 +266,8 @@ ks_status ks_report_write_html(ks_ctx *ctx, const ks_result *r, const char *dir,
     rpt_narrative(&run, &narr);
 
     const char *name = run.scenario ? ks_scenario_name(run.scenario) : "simulation";
-    ks_tb_puts(&html, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+    ks_tb_puts(&html, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
+                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n"
                       "<title>ketasim report: ");
     ks_tb_escape(&html, name);
     ks_tb_puts(&html, "</title>\n<style>");

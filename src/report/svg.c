@@ -360,6 +360,25 @@ static void render_series(ks_tb *out, const ks_svg_figure *f, const frame *fr,
     ks_tb_puts(out, "\"><title>");
     ks_tb_escape(out, s->label);
     ks_tb_puts(out, "</title></path>\n");
+    if (s->markers) {
+        /* shapes differ by style too: circle for even styles, square for odd ones */
+        for (size_t i = a; i < b; i++) {
+            double px = map_x(fr, s->x[i] * f->x_scale), py = map_y(fr, s->y[i] * sc);
+            if (isnan(py))
+                continue;
+            if (s->style % 2 == 0)
+                ks_tb_printf(out,
+                             "<circle class=\"point\" cx=\"%.1f\" cy=\"%.1f\" r=\"3.6\" "
+                             "fill=\"%s\" stroke=\"#ffffff\" stroke-width=\"1\"/>\n",
+                             px, py, ks_svg_colour(s->style));
+            else
+                ks_tb_printf(out,
+                             "<rect class=\"point\" x=\"%.1f\" y=\"%.1f\" width=\"7\" "
+                             "height=\"7\" fill=\"%s\" stroke=\"#ffffff\" "
+                             "stroke-width=\"1\"/>\n",
+                             px - 3.5, py - 3.5, ks_svg_colour(s->style));
+        }
+    }
 }
 
 static void render_panel(ks_tb *out, const ks_svg_figure *f, size_t ip, double top, double height,

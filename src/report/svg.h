@@ -26,8 +26,9 @@ typedef struct {
     size_t n;
     double y_scale; /* displayed y = y * y_scale (0 means 1): fraction -> % */
     const char *label;
-    int style; /* 0..KS_SVG_NSTYLES-1: colour and dash pattern */
-    int step;  /* 1: step curve (Kaplan-Meier): horizontal then vertical */
+    int style;   /* 0..KS_SVG_NSTYLES-1: colour and dash pattern */
+    int step;    /* 1: step curve (Kaplan-Meier): horizontal then vertical */
+    int markers; /* 1: a marker at every point (visits) */
 } ks_svg_series;
 
 typedef struct {

@@ -225,7 +225,6 @@ static void *cvode_create(ks_ctx *ctx, int n, const ks_sim_options *opt)
     if (flag != CV_SUCCESS) {
         goto fail_flag;
     }
-    if (getenv("KS_MAXORD")) { CVodeSetMaxOrd(st->mem, atoi(getenv("KS_MAXORD"))); }
     what = "CVodeSetMaxNumSteps";
     flag = CVodeSetMaxNumSteps(st->mem, KS_CVODE_MAX_STEPS);
     if (flag != CV_SUCCESS) {

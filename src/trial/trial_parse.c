@@ -505,11 +505,21 @@ static ks_scenario *arm_scenario(jp *j, const cJSON *doses, double span_h, doubl
         goto nomem;
     if (!(text = cJSON_PrintUnformatted(root)))
         goto nomem;
-    char label[512];
-    snprintf(label, sizeof label, "%s: $.arms[%zu] (doses, read as a scenario)", j->file, arm);
-    sc = ks_scenario_parse(j->ctx, text, strlen(text), label, j->base_dir);
+    sc = ks_scenario_parse(j->ctx, text, strlen(text), j->file, j->base_dir);
     cJSON_free(text);
     cJSON_Delete(root);
+    if (!sc) {
+        /* The scenario parser names paths from the root of the scenario it was given
+         * ("<file>: $.doses[1].mg: ..."); give them from the root of the trial instead. */
+        char msg[KS_MSG_MAX];
+        snprintf(msg, sizeof msg, "%s", ks_ctx_message(j->ctx));
+        size_t fl = strlen(j->file);
+        if (strncmp(msg, j->file, fl) == 0 && strncmp(msg + fl, ": $.", 4) == 0)
+            ks_fail(j->ctx, ks_ctx_status(j->ctx), "%s: $.arms[%zu].%s", j->file, arm,
+                    msg + fl + 4);
+        else
+            ks_fail(j->ctx, ks_ctx_status(j->ctx), "%s: $.arms[%zu].doses: %s", j->file, arm, msg);
+    }
     return sc;
 nomem:
     cJSON_Delete(root);
