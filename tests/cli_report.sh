@@ -48,7 +48,7 @@ if head -1 "$tmp/def/timecourse.csv" | grep -q madrs_true; then
         "MADRS (points)" "Time (days from the start of the simulation)"; do
         check "axis label '$label'" grep -qF "$label" "$html"
     done
-    check "text names the infusion" grep -q "into the infusion" "$tmp/def/narrative.txt"
+    check "text names the infusion" grep -qE "into the ([0-9]+[a-z]+ )?infusion" "$tmp/def/narrative.txt"
     check "text gives the window" grep -q "plasticity window" "$tmp/def/narrative.txt"
     check "text gives integration days" grep -q "Days that suit integration" "$tmp/def/narrative.txt"
 else
@@ -77,8 +77,8 @@ for s in a b c; do
     "$KETASIM" run --quiet --out "$tmp/$s" --report "$tmp/$s" "$tmp/$s.json" 2>"$tmp/$s.err" ||
         fail "run --report $s.json: $(head -c 300 "$tmp/$s.err")"
 done
-check "09:00 dose in text" grep -q "starting day 0, 09:00" "$tmp/a/narrative.txt"
-check "21:00 dose in text" grep -q "starting day 0, 21:00" "$tmp/b/narrative.txt"
+check "09:00 dose in text" grep -q "starting day 0 at 09:00" "$tmp/a/narrative.txt"
+check "21:00 dose in text" grep -q "starting day 0 at 21:00" "$tmp/b/narrative.txt"
 check "different dose times give different narratives" \
     bash -c "! cmp -s '$tmp/a/narrative.txt' '$tmp/b/narrative.txt'"
 # the measured times (everything after the dose list) differ too, not only the dose line

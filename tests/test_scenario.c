@@ -119,20 +119,37 @@ static void test_default(ks_ctx *ctx)
         return;
     CHECK(strcmp(ks_scenario_name(s), "default") == 0);
     CHECK(ks_scenario_subject_count(s) == 1);
-    CHECK_CLOSE(s->t_end_h, 168.0, 0, 1e-12);
+    /* Issue 3 item 7: six racemic infusions Mon/Wed/Fri over two weeks, therapy the day after
+     * each, weekly visits, 28 days, output every 10 min, a treatment-resistant patient. */
+    CHECK_CLOSE(s->t_end_h, 28.0 * 24.0, 0, 1e-12);
+    CHECK(s->mechanism == 1);
     const ks_subject *sub = &s->subjects[0];
-    CHECK(sub->n_doses == 1);
-    CHECK(sub->doses[0].drug == KS_DRUG_KETAMINE && sub->doses[0].route == KS_ROUTE_IV_INFUSION);
-    CHECK_CLOSE(sub->doses[0].amount_mg, 0.5 * 70.0, 0, 1e-12); /* 0.5 mg/kg x 70 kg */
-    CHECK_CLOSE(sub->doses[0].duration_h, 40.0 / 60.0, 0, 1e-12);
+    CHECK(sub->n_doses == 6);
+    const double days[6] = {0, 2, 4, 7, 9, 11};
+    for (size_t i = 0; i < sub->n_doses && i < 6; i++) {
+        CHECK(sub->doses[i].drug == KS_DRUG_KETAMINE &&
+              sub->doses[i].route == KS_ROUTE_IV_INFUSION);
+        CHECK_CLOSE(sub->doses[i].amount_mg, 0.5 * 70.0, 0, 1e-12); /* 0.5 mg/kg x 70 kg */
+        CHECK_CLOSE(sub->doses[i].duration_h, 40.0 / 60.0, 0, 1e-12);
+        CHECK_CLOSE(fmod(sub->doses[i].t_h, 24.0 * 7.0) / 24.0, fmod(days[i], 7.0), 0, 0.5);
+    }
+    size_t n_ther = 0, n_visit = 0;
+    for (size_t i = 0; i < sub->n_events; i++) {
+        n_ther += sub->events[i].kind == KS_EV_THERAPY;
+        n_visit += sub->events[i].kind == KS_EV_VISIT;
+        CHECK(i == 0 || sub->events[i].t_h >= sub->events[i - 1].t_h);
+    }
+    CHECK(n_ther == 6 && n_visit >= 4);
+    CHECK(sub->has_cov && sub->cov.n_failed_trials >= 2 && sub->cov.severity_madrs >= 30.0);
     CHECK_CLOSE(sub->patient.weight_kg, 70.0, 0, 0);
     CHECK_CLOSE(sub->patient.age_y, 40.0, 0, 0);
     CHECK(sub->patient.sex == KS_SEX_MALE);
-    /* 7 days every 5 min: 7 x 24 x 12 + 1 points; the infusion end (40 min) lies on it. */
-    CHECK(sub->n_times == 7 * 24 * 12 + 1);
-    CHECK(sub->n_times > 0 && sub->times_h[0] == 0.0 && sub->times_h[sub->n_times - 1] == 168.0);
+    /* 28 days every 10 min: 28 x 24 x 6 + 1 points; infusion starts and ends lie on it. */
+    CHECK(sub->n_times == 28 * 24 * 6 + 1);
+    CHECK(sub->n_times > 0 && sub->times_h[0] == 0.0 &&
+          sub->times_h[sub->n_times - 1] == 28.0 * 24.0);
     CHECK(times_sorted_unique(sub));
-    CHECK(times_contain(sub, 24.0) && sub->times_h[288] == 24.0); /* exact whole hours */
+    CHECK(times_contain(sub, 24.0) && sub->times_h[144] == 24.0); /* exact whole hours */
     CHECK(s->outputs == (KS_OUT_PLASMA | KS_OUT_EFFECT_SITE));
     ks_scenario_free(s);
     ks_scenario_free(NULL);

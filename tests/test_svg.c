@@ -392,8 +392,8 @@ static void test_narrative(void)
         CHECK(strstr(n1, "did not reach remission") != NULL);
         CHECK(strstr(n1, "the response was lost again") != NULL);
         /* the dose at another time changes the clock times in the text */
-        CHECK(strstr(n1, "starting day 0, 01:00") != NULL);
-        CHECK(strstr(n2, "starting day 0, 07:30") != NULL);
+        CHECK(strstr(n1, "starting day 0 at 01:00") != NULL);
+        CHECK(strstr(n2, "starting day 0 at 07:30") != NULL);
         CHECK(strcmp(n1, n2) != 0);
         /* absent outputs: said, not invented */
         CHECK(strstr(n3, "could not describe") != NULL);

@@ -74,7 +74,7 @@ static void day_time(char *buf, size_t size, double t)
         hh++;
         mm = 0;
     }
-    snprintf(buf, size, "day %.0f, %02d:%02d", day, hh, mm);
+    snprintf(buf, size, "day %.0f at %02d:%02d", day, hh, mm);
 }
 
 /* ---- What was simulated -------------------------------------------------------------- */
@@ -122,6 +122,15 @@ static void section_setup(rpt_run *run, ks_tb *out)
                          run->n_sessions + run->n_truncated - shown, when);
         }
         ks_tb_puts(out, "\n");
+    }
+    if (run->n_therapy > 0) {
+        ks_tb_printf(out, "Integration (therapy) sessions: %zu, on ", run->n_therapy);
+        for (size_t k = 0; k < run->n_therapy; k++) {
+            char when[48];
+            day_time(when, sizeof when, run->therapy_times[k]);
+            ks_tb_printf(out, "%s%s", k == 0 ? "" : k + 1 == run->n_therapy ? " and " : ", ", when);
+        }
+        ks_tb_puts(out, ".\n\n");
     }
 }
 
@@ -486,9 +495,20 @@ static void section_days(rpt_run *run, ks_tb *out)
             ks_tb_puts(out, ". ");
         }
     }
-    if (rpt_nonzero(run, "therapy_reinforcement"))
+    double level = rpt_window_level(run);
+    if (run->n_therapy > 0 && w && isfinite(level)) {
+        size_t inside = 0;
+        for (size_t k = 0; k < run->n_therapy; k++)
+            if (rpt_at(run, w, run->therapy_times[k]) >= level)
+                inside++;
+        ks_tb_printf(out,
+                     "%zu of the %zu integration sessions of this scenario fell while the window "
+                     "was open, where their reinforcement counts most. ",
+                     inside, run->n_therapy);
+    } else if (rpt_nonzero(run, "therapy_reinforcement")) {
         ks_tb_puts(out, "The integration sessions of this scenario added reinforcement, which "
                         "counts only while the window is open. ");
+    }
     ks_tb_puts(out, "\n\n");
 }
 

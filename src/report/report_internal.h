@@ -33,12 +33,14 @@ typedef struct {
     int log_conc;
     const ks_scenario *scenario;
     rpt_session sessions[RPT_MAX_SESSIONS];
-    size_t n_sessions;                   /* all sessions (every drug) */
-    size_t n_rapid;                      /* sessions of ketamine-family drugs */
-    size_t n_truncated;                  /* sessions beyond RPT_MAX_SESSIONS, not stored */
-    double dose_times[RPT_MAX_SESSIONS]; /* session start times, for markers */
-    ks_svg_span spans[64];               /* plasticity-window spans of the spines figure */
-    double *scratch[RPT_MAX_SCRATCH];    /* derived series, freed by rpt_close */
+    size_t n_sessions;                      /* all sessions (every drug) */
+    size_t n_rapid;                         /* sessions of ketamine-family drugs */
+    size_t n_truncated;                     /* sessions beyond RPT_MAX_SESSIONS, not stored */
+    double dose_times[RPT_MAX_SESSIONS];    /* session start times, for markers */
+    double therapy_times[RPT_MAX_SESSIONS]; /* therapy / integration session times, h */
+    size_t n_therapy;
+    ks_svg_span spans[64];            /* plasticity-window spans of the spines figure */
+    double *scratch[RPT_MAX_SCRATCH]; /* derived series, freed by rpt_close */
     size_t n_scratch;
     int oom;
 } rpt_run;
@@ -100,6 +102,29 @@ double rpt_window_level(const rpt_run *run);
 /* MADRS before the first session (the value at the last output time <= its start), NaN when
  * the run has no MADRS output. */
 double rpt_baseline_madrs(const rpt_run *run);
+
+/* ---- HTML frame (html.c), shared by the run and trial reports ---- */
+
+/* The disclaimer every report carries (static). */
+const char *rpt_disclaimer(void);
+/* Head with inline CSS, the heading (`heading` followed by `name`), a meta line and the
+ * disclaimer box (id "disclaimer"). */
+void rpt_html_begin(ks_tb *html, const char *heading, const char *name, const char *meta);
+/* Footer with the disclaimer again; closes the page. */
+void rpt_html_end(ks_tb *html);
+/* One <figure> with the inline SVG and its caption. */
+void rpt_html_figure(const ks_svg_figure *fig, const char *caption, ks_tb *out);
+/* Draws the figure called `name` into out (nothing when it has no panel). */
+typedef void (*rpt_figure_fn)(void *user, const char *name, ks_tb *out);
+/* Narrative text to HTML: "## " sections, "- " list items, paragraphs; a line "@figure NAME"
+ * calls figure(user, NAME, out) there. */
+void rpt_html_text(const char *text, ks_tb *out, rpt_figure_fn figure, void *user);
+/* Copies narrative text without the "@figure" lines (and the blank line after each). */
+void rpt_strip_anchors(const char *s, ks_tb *out);
+/* Writes a buffer to a file atomically. */
+ks_status rpt_write_file(ks_ctx *ctx, const char *path, const ks_tb *tb);
+/* Writes DIR/report.html and DIR/narrative.txt (disclaimer + text without anchors). */
+ks_status rpt_write_report(ks_ctx *ctx, const char *dir, const ks_tb *html, const ks_tb *narr);
 
 /* Appends the narrative (text format of ks_report_narrative) to out. */
 void rpt_narrative(rpt_run *run, ks_tb *out);

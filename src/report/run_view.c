@@ -7,6 +7,7 @@
 
 #include "dose/dose.h"
 #include "io/scenario_internal.h"
+#include "sim/event.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -59,6 +60,9 @@ static void collect_sessions(rpt_run *run)
         if (s->rapid)
             run->n_rapid++;
     }
+    for (size_t i = 0; i < sub->n_events && run->n_therapy < RPT_MAX_SESSIONS; i++)
+        if (sub->events[i].kind == KS_EV_THERAPY && sub->events[i].magnitude > 0)
+            run->therapy_times[run->n_therapy++] = sub->events[i].t_h;
 }
 
 ks_status rpt_open(ks_ctx *ctx, const ks_result *r, const ks_report_options *opt, rpt_run *run)

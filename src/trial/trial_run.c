@@ -18,9 +18,11 @@
 #include <omp.h>
 #endif
 
-/* Included patients simulated per block. Any value gives the same result (statistics are
- * accumulated in patient order); this one bounds memory and keeps threads busy. */
-#define BLOCK 256
+/* Included patients simulated per block: max(BLOCK_MIN, BLOCK_PER_THREAD x threads). Any value
+ * gives the same result (statistics are accumulated in patient order); this bounds memory,
+ * keeps threads busy and lets the progress bar move. */
+#define BLOCK_MIN        64
+#define BLOCK_PER_THREAD 16
 /* Screening gives up when, after this many candidates, fewer than 1% were included. */
 #define SCREEN_MIN_CANDIDATES 10000
 /* Rater-noise index of visit v in period p of a crossover: (p << PERIOD_SHIFT) + v. */
@@ -272,11 +274,14 @@ ks_trial_result *ks_trial_run(ks_ctx *ctx, const ks_params *params, const ks_tri
             goto fail;
     }
     size_t per_slot = rs.sims * t->n_visits;
-    if (!(slots = ks_calloc(ctx, BLOCK, sizeof *slots)) ||
-        !(truth = ks_calloc(ctx, BLOCK * per_slot, sizeof *truth)) ||
+    size_t block = (size_t)nthreads * BLOCK_PER_THREAD;
+    if (block < BLOCK_MIN)
+        block = BLOCK_MIN;
+    if (!(slots = ks_calloc(ctx, block, sizeof *slots)) ||
+        !(truth = ks_calloc(ctx, block * per_slot, sizeof *truth)) ||
         !(obs = ks_calloc(ctx, per_slot, sizeof *obs)) ||
         !(change = ks_calloc(ctx, per_slot, sizeof *change)) ||
-        !(status = ks_calloc(ctx, BLOCK, sizeof *status)))
+        !(status = ks_calloc(ctx, block, sizeof *status)))
         goto fail;
     if (opt->patients_csv) {
         if (ks_atomic_open(ctx, opt->patients_csv, &af) != KS_OK)
@@ -294,7 +299,7 @@ ks_trial_result *ks_trial_run(ks_ctx *ctx, const ks_params *params, const ks_tri
     while (done < units) {
         /* Screening, in key order: the same patients are included whatever the block size. */
         size_t nb = 0;
-        while (nb < BLOCK && done + nb < units) {
+        while (nb < block && done + nb < units) {
             slot *sl = &slots[nb];
             ks_population_sample(&pp, &spec, rs.seed, next_key, &sl->vp);
             r->screened++;
