@@ -66,8 +66,8 @@ int ks_cmd_run(int argc, char **argv)
             else if (strcmp(v, "closed-form") == 0)
                 opt.solver = KS_SOLVER_CLOSED_FORM;
             else
-                return ks_cli_usage_error("run", "--solver: expected cvode or closed-form (got '%s')",
-                                          v);
+                return ks_cli_usage_error("run",
+                                          "--solver: expected cvode or closed-form (got '%s')", v);
         } else if (strcmp(a, "--rtol") == 0 || strcmp(a, "--atol") == 0) {
             const char *v = ks_cli_value(argc, argv, &i, "run");
             double x;

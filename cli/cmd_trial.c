@@ -30,6 +30,9 @@ static void trial_usage(FILE *out)
             "  --out DIR          write DIR/trial_summary.json and DIR/trial_visits.csv\n"
             "  --patients         also write DIR/trial_patients.csv (one row per patient and\n"
             "                     visit: true and observed score); needs --out\n"
+            "  --report DIR       also write DIR/report.html (figures and a plain-language\n"
+            "                     account, self-contained), DIR/narrative.txt and the patient\n"
+            "                     rows DIR/trial_patients.csv its Kaplan-Meier curves use\n"
             "  --params FILE.csv  a parameter table replacing the built-in one\n"
             "  --json             print the summary as one JSON object instead of the table\n"
             "  --quiet            no table and no progress bar\n"
@@ -86,7 +89,7 @@ static char *join(const char *dir, const char *name)
 
 int ks_cmd_trial(int argc, char **argv)
 {
-    const char *trial_path = NULL, *outdir = NULL, *params_path = NULL;
+    const char *trial_path = NULL, *outdir = NULL, *params_path = NULL, *report_dir = NULL;
     int json = 0, quiet = 0, patients = 0;
     ks_trial_options opt;
     ks_trial_options_init(&opt);
@@ -132,6 +135,9 @@ int ks_cmd_trial(int argc, char **argv)
                 return KS_EXIT_INPUT;
         } else if (strcmp(a, "--params") == 0) {
             if (!(params_path = ks_cli_value(argc, argv, &i, "trial")))
+                return KS_EXIT_INPUT;
+        } else if (strcmp(a, "--report") == 0) {
+            if (!(report_dir = ks_cli_value(argc, argv, &i, "trial")))
                 return KS_EXIT_INPUT;
         } else if (strcmp(a, "--json") == 0) {
             json = 1;
@@ -182,6 +188,21 @@ int ks_cmd_trial(int argc, char **argv)
         }
         opt.patients_csv = p_patients;
     }
+    if (report_dir) {
+        /* the report's Kaplan-Meier curves read the patient rows */
+        if (ks_cli_prepare_outdir(report_dir) != KS_OK) {
+            code = KS_EXIT_INPUT;
+            goto done;
+        }
+        if (!p_patients) {
+            if (!(p_patients = join(report_dir, "trial_patients.csv"))) {
+                fprintf(stderr, "ketasim: out of memory\n");
+                code = KS_EXIT_IO;
+                goto done;
+            }
+            opt.patients_csv = p_patients;
+        }
+    }
     if (!quiet && isatty(STDERR_FILENO)) {
         opt.progress = progress_bar;
         opt.progress_user = &prog;
@@ -191,6 +212,8 @@ int ks_cmd_trial(int argc, char **argv)
         goto fail;
     if (outdir && (ks_trial_result_save_json(ctx, res, p_summary) != KS_OK ||
                    ks_trial_result_write_visits_csv(ctx, res, p_visits) != KS_OK))
+        goto fail;
+    if (report_dir && ks_trial_report_write_html(ctx, res, report_dir, p_patients) != KS_OK)
         goto fail;
     if (json) {
         if (ks_trial_result_write_json(ctx, res, stdout) != KS_OK)

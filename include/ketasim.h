@@ -356,6 +356,14 @@ ks_status ks_plot_write_svg(ks_ctx *ctx, const ks_result *r, const char *figure,
 ks_status ks_report_write_html(ks_ctx *ctx, const ks_result *r, const char *dir,
                                const ks_report_options *opt);
 
+/* Writes DIR/report.html and DIR/narrative.txt for a virtual trial: arm means with 95%
+ * confidence bands, response and remission rates at the visits, and, when `patients_csv`
+ * names the per-patient rows of the same run (ks_trial_options.patients_csv), Kaplan-Meier
+ * curves of the time to first response and of how long responders kept their response.
+ * `patients_csv` NULL leaves the Kaplan-Meier figures out (the text says so). */
+ks_status ks_trial_report_write_html(ks_ctx *ctx, const ks_trial_result *r, const char *dir,
+                                     const char *patients_csv);
+
 /* The plain-language narrative as UTF-8 text: sections start with a line "## Title",
  * paragraphs are separated by blank lines. Returns a new string the caller frees with
  * free(), or NULL on failure. */

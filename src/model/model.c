@@ -6,8 +6,8 @@
  * int.antibdnf_tau and int.nbqx_tau (the superposition of several events is one exponential with
  * the summed level at the segment start, clamped to [0, 1] where it is used); the mTOR block and
  * the stress episode are constant over a segment (the driver restarts at their edges).
- * Mood noise: the OU path sampled exactly on a grid, linearly interpolated in between
- * (MODEL.md section 15: every integrator sees the same continuous path).
+ * Mood noise: the OU path sampled exactly on a grid and joined by its natural cubic spline
+ * (MODEL.md section 15: every integrator sees the same smooth path).
  */
 #include "model/model.h"
 
@@ -49,6 +49,7 @@ void ks_model_clear_inputs(ks_model *m)
     m->mtor_block = 0.0;
     m->stress_episode = 0.0;
     m->nu = NULL;
+    m->nu_m2 = NULL;
     m->n_nu = 0;
     m->nu_dt = 1.0;
 }
@@ -108,6 +109,30 @@ ks_status ks_model_setup(ks_ctx *ctx, ks_model *m, const ks_pk_system *pk, const
     return KS_OK;
 }
 
+void ks_model_noise_spline(const double *nu, size_t n, double dt, double *m2, double *scratch)
+{
+    for (size_t i = 0; i < n; i++) {
+        m2[i] = 0.0;
+    }
+    if (n < 3) {
+        return;
+    }
+    /* Rows i = 1..n-2: m2[i-1] + 4 m2[i] + m2[i+1] = 6 (nu[i+1] - 2 nu[i] + nu[i-1]) / dt^2,
+     * with m2[0] = m2[n-1] = 0 (natural end conditions). Forward sweep in scratch (c'),
+     * right-hand side in m2 (d'), then back substitution. */
+    const double k6 = 6.0 / (dt * dt);
+    scratch[0] = 0.0;
+    for (size_t i = 1; i + 1 < n; i++) {
+        double rhs = k6 * (nu[i + 1] - 2.0 * nu[i] + nu[i - 1]);
+        double denom = 4.0 - scratch[i - 1];
+        scratch[i] = 1.0 / denom;
+        m2[i] = (rhs - m2[i - 1]) / denom;
+    }
+    for (size_t i = n - 2; i >= 1; i--) {
+        m2[i] -= scratch[i] * m2[i + 1];
+    }
+}
+
 double ks_model_nu(const ks_model *m, double t)
 {
     if (!m->nu || m->n_nu == 0) {
@@ -121,8 +146,14 @@ double ks_model_nu(const ks_model *m, double t)
         return m->nu[m->n_nu - 1];
     }
     size_t k = (size_t)s;
-    double f = s - (double)k;
-    return m->nu[k] + f * (m->nu[k + 1] - m->nu[k]);
+    double f = s - (double)k, g = 1.0 - f;
+    double lin = g * m->nu[k] + f * m->nu[k + 1];
+    if (!m->nu_m2) {
+        return lin;
+    }
+    /* Natural cubic spline between grid points k and k+1. */
+    double h2 = m->nu_dt * m->nu_dt / 6.0;
+    return lin + h2 * ((g * g * g - g) * m->nu_m2[k] + (f * f * f - f) * m->nu_m2[k + 1]);
 }
 
 void ks_model_pk_state(const ks_model *m, const double *y, double *x_full)

@@ -45,6 +45,7 @@ typedef struct {
     double mtor_block;               /* constant over the segment */
     double stress_episode;           /* constant over the segment */
     const double *nu;                /* mood noise on the grid k * nu_dt, k < n_nu; NULL: 0 */
+    const double *nu_m2;             /* second derivatives of its natural cubic spline */
     size_t n_nu;
     double nu_dt;
 
@@ -52,6 +53,12 @@ typedef struct {
     double xfull[KS_PK_MAXN]; /* full PK state; entries not carried stay 0 */
     double zp[KS_PD_N], f0[KS_PD_N], f1[KS_PD_N];
 } ks_model;
+
+/* Second derivatives m2[0..n-1] of the natural cubic spline through the samples nu[k] on the
+ * grid k * dt (Thomas algorithm on the tridiagonal system; de Boor, A Practical Guide to Splines,
+ * ch. IV). `scratch` has n entries. The spline is C2, so a stiff BDF integrator crosses the grid
+ * points without the error-test failures that the kinks of linear interpolation cause. */
+void ks_model_noise_spline(const double *nu, size_t n, double dt, double *m2, double *scratch);
 
 /* Marks the PK states reachable from the states flagged in `seed` (1 = receives a dose) along
  * the transfers of A (a state j feeds i when A[i][j] != 0, i != j). `out` may equal `seed`. */

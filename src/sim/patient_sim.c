@@ -28,8 +28,8 @@
  *     start; at start + 2 h ks_pd_session applies the belief update with their peaks and
  *     run->open_label.
  *   - Mood noise: the OU path nu (ks_pd_noise_params) sampled exactly on a 1-h grid from
- *     substream KS_RNG_MOOD_NOISE of (run->seed, run->key) and linearly interpolated (a
- *     continuous input, so no stops). The path depends only on (seed, key) and the patient's
+ *     substream KS_RNG_MOOD_NOISE of (run->seed, run->key) and joined by its natural cubic
+ *     spline (a C2 input, so no stops and no error-test failures at the grid points). The path depends only on (seed, key) and the patient's
  *     noise parameters: adding a visit or a dose never changes it. run->noise = 0 gives nu = 0.
  *   - Outputs: PK outputs in ng/mL, mechanism outputs, nu, raw PK states (patient_sim.h). A
  *     solver failure or a non-finite output fails with KS_ERR_SOLVER naming the patient key
@@ -785,13 +785,16 @@ static ks_status sim_patient(ks_ctx *ctx, const ks_model_typical *typ, ks_sim_wo
             double tau = 0.0, sigma = 0.0;
             ks_pd_noise_params(&ws->pd, &tau, &sigma);
             size_t n_nu = (size_t)floor(t_last / KS_NOISE_GRID_H) + 2;
-            if ((st = grow_array(ctx, &ws->nu, &ws->cap_nu, n_nu)) != KS_OK) {
+            /* ws->nu holds the samples, the spline's second derivatives and scratch. */
+            if ((st = grow_array(ctx, &ws->nu, &ws->cap_nu, 3 * n_nu)) != KS_OK) {
                 return st;
             }
             ks_rng rng;
             ks_rng_init(&rng, run->seed, run->key, KS_RNG_MOOD_NOISE, 0);
             ks_rng_ou_path(&rng, tau, sigma, KS_NOISE_GRID_H, n_nu, ws->nu);
+            ks_model_noise_spline(ws->nu, n_nu, KS_NOISE_GRID_H, ws->nu + n_nu, ws->nu + 2 * n_nu);
             m->nu = ws->nu;
+            m->nu_m2 = ws->nu + n_nu;
             m->n_nu = n_nu;
             m->nu_dt = KS_NOISE_GRID_H;
         }
