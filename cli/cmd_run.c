@@ -15,7 +15,8 @@ static void run_usage(FILE *out)
             "\n"
             "Simulates one scenario. With no scenario, the default one: a 70 kg adult given\n"
             "racemic ketamine 0.5 mg/kg IV over 40 min, followed for 7 days.\n"
-            "Writes DIR/timecourse.csv (one row per subject x time) and prints a summary\n"
+            "Writes DIR/timecourse.csv (one row per subject x time, one column per output),\n"
+            "DIR/timecourse_units.csv (the unit of each column) and prints a summary\n"
             "(Cmax, Tmax, AUC and terminal half-life of each plasma species).\n"
             "\n"
             "options:\n"
@@ -124,16 +125,30 @@ int ks_cmd_run(int argc, char **argv)
     res = ks_simulate(ctx, params, scen, &opt);
     if (!res)
         goto fail;
-    size_t n = strlen(outdir) + 32;
+    const char *file = ks_scenario_output_file(scen);
+    if (!*file)
+        file = "timecourse.csv";
+    size_t n = strlen(outdir) + strlen(file) + 32;
     csv_path = malloc(n);
     if (!csv_path) {
         fprintf(stderr, "ketasim: out of memory\n");
         code = KS_EXIT_IO;
         goto done;
     }
-    snprintf(csv_path, n, "%s/timecourse.csv", outdir);
+    /* The units sidecar: <stem>_units.csv beside the time courses. */
+    size_t stem = strlen(file);
+    if (stem > 4 && strcmp(file + stem - 4, ".csv") == 0)
+        stem -= 4;
+    snprintf(csv_path, n, "%s/%s", outdir, file);
     if (ks_result_write_csv(ctx, res, csv_path) != KS_OK)
         goto fail;
+    snprintf(csv_path, n, "%s/%.*s_units.csv", outdir, (int)stem, file);
+    if (ks_result_write_units(ctx, res, csv_path) != KS_OK) {
+        snprintf(csv_path, n, "%s/%s", outdir, file);
+        remove(csv_path); /* no half of the output left behind */
+        goto fail;
+    }
+    snprintf(csv_path, n, "%s/%s", outdir, file);
     if (report_dir) {
         ks_report_options ropt;
         ks_report_options_init(&ropt);

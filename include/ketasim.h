@@ -121,6 +121,9 @@ void ks_scenario_free(ks_scenario *scenario);
 size_t ks_scenario_subject_count(const ks_scenario *scenario);
 /* Name given in the scenario ("default" for the default scenario). */
 const char *ks_scenario_name(const ks_scenario *scenario);
+/* Output file name asked for by the scenario ("output": {"file": ...}), or "" for the default
+ * (timecourse.csv). A plain file name without directory. */
+const char *ks_scenario_output_file(const ks_scenario *scenario);
 
 /* ---------------------------------------------------------------------------------------
  * Simulation of one scenario
@@ -174,9 +177,12 @@ const double *ks_result_values(const ks_result *r, size_t subject, size_t j);
 /* Counters of the integrator, summed over subjects. */
 void ks_result_solver_stats(const ks_result *r, ks_solver_stats *out);
 
-/* Writes the tidy CSV (one row per subject x time, one column per output) to `path`
- * atomically: a temporary file in the same directory, renamed when complete. */
+/* Writes the tidy CSV (one row per subject x time; columns id, time_h and one per output, named
+ * as ks_result_output_name) to `path` atomically: a temporary file in the same directory,
+ * renamed when complete. */
 ks_status ks_result_write_csv(ks_ctx *ctx, const ks_result *r, const char *path);
+/* Writes the unit of every column of that CSV (a two-column CSV: column,unit), atomically. */
+ks_status ks_result_write_units(ks_ctx *ctx, const ks_result *r, const char *path);
 
 /* Non-compartmental summary of one output of one subject. */
 typedef struct {

@@ -226,3 +226,8 @@ fail:
     ks_scenario_free(s);
     return NULL;
 }
+
+const char *ks_scenario_output_file(const ks_scenario *scenario)
+{
+    return (scenario && scenario->output_csv) ? scenario->output_csv : "";
+}

@@ -159,7 +159,7 @@ ks_status ks_result_write_csv(ks_ctx *ctx, const ks_result *r, const char *path)
     char buf[40];
     fprintf(af.fp, "id,time_h");
     for (size_t j = 0; j < r->n_out; j++)
-        fprintf(af.fp, ",%s_%s", r->out_names[j], r->out_units[j]);
+        fprintf(af.fp, ",%s", r->out_names[j]);
     fputc('\n', af.fp);
     for (size_t s = 0; s < r->n_subjects; s++) {
         size_t n = r->n_times[s];
@@ -177,6 +177,25 @@ ks_status ks_result_write_csv(ks_ctx *ctx, const ks_result *r, const char *path)
             }
             fputc('\n', af.fp);
         }
+    }
+    return ks_atomic_commit(ctx, &af);
+}
+
+ks_status ks_result_write_units(ks_ctx *ctx, const ks_result *r, const char *path)
+{
+    if (!r || !path)
+        return ks_fail(ctx, KS_ERR_USAGE, "ks_result_write_units: NULL argument");
+    ks_atomic_file af;
+    ks_status st = ks_atomic_open(ctx, path, &af);
+    if (st != KS_OK)
+        return st;
+    fprintf(af.fp, "column,unit\nid,-\ntime_h,h\n");
+    for (size_t j = 0; j < r->n_out; j++) {
+        const char *u = r->out_units[j];
+        if (strpbrk(u, ",\""))
+            fprintf(af.fp, "%s,\"%s\"\n", r->out_names[j], u); /* units hold no quotes */
+        else
+            fprintf(af.fp, "%s,%s\n", r->out_names[j], u);
     }
     return ks_atomic_commit(ctx, &af);
 }
