@@ -8,7 +8,11 @@ pkgs=(build-essential cmake pkg-config libsundials-dev libcjson-dev)
 case "$what" in
   build) ;;
   test) pkgs+=(python3) ;;
-  ci) pkgs+=(python3 clang libclang-rt-14-dev) ;;
+  ci)
+    # chromium + node/npm: the browser test of the HTML report (tests/cli_browser_report.sh).
+    # npm ships inside some nodejs builds; Debian packages it separately.
+    pkgs+=(python3 clang libclang-rt-14-dev chromium nodejs)
+    command -v npm >/dev/null 2>&1 || pkgs+=(npm) ;;
   *) echo "scripts/deps.sh: unknown set '$what' (build, test or ci)" >&2; exit 2 ;;
 esac
 missing=()

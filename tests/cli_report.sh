@@ -121,5 +121,18 @@ touch "$tmp/file"
 "$KETASIM" run --quiet --out "$tmp/e" --report "$tmp/file" 2>/dev/null
 check "--report onto a file is exit 2" test $? -eq 2
 
+# 4. ketasim trial --report: a small trial, with the Kaplan-Meier figure from the patient rows.
+"$KETASIM" trial --n 12 --quiet --report "$tmp/trial" >"$tmp/trial.out" 2>"$tmp/trial.err"
+rc=$?
+check "trial --report exits 0 (got $rc: $(head -c 300 "$tmp/trial.err"))" test $rc -eq 0
+check "trial report.html" grep -q "not medical advice" "$tmp/trial/report.html"
+check "trial patient rows for the Kaplan-Meier curves" test -s "$tmp/trial/trial_patients.csv"
+for id in trial-means trial-rates trial-km; do
+    check "trial figure $id" grep -q "id=\"fig-$id\"" "$tmp/trial/report.html"
+done
+check "trial text gives response rates" grep -q "Responders at each visit" "$tmp/trial/narrative.txt"
+check "trial: no NaN or inf in coordinates" \
+    bash -c "! grep -qiE ' (d|x|y|cx|cy|x1|x2|y1|y2|width|height)=\"[^\"]*(nan|inf)' '$tmp/trial/report.html'"
+
 echo "cli_report: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]

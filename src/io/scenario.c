@@ -284,9 +284,15 @@ static int get_choice(jctx *j, const cJSON *obj, const char *key, const char *co
  * Sections
  * ------------------------------------------------------------------------------------- */
 
-static int parse_patient(jctx *j, const cJSON *obj, ks_patient *p)
+/* The patient: PK covariates into *p, mechanism covariates (docs/SCENARIO.md, "patient") into
+ * *cov; *has_cov = 1 when any of those is given. */
+static int parse_patient(jctx *j, const cJSON *obj, ks_patient *p, ks_pd_covariates *cov,
+                         int *has_cov)
 {
-    static const char *const keys[] = {"weight_kg", "age_y", "sex", "cyp2b6", "bdnf", "east_asian"};
+    static const char *const keys[] = {"weight_kg",      "age_y",         "sex",
+                                       "cyp2b6",         "bdnf",          "east_asian",
+                                       "baseline_madrs", "failed_trials", "stress_load",
+                                       "episode_years"};
     static const char *const sex_names[] = {"male", "female"};
     static const int sex_values[] = {KS_SEX_MALE, KS_SEX_FEMALE};
     static const char *const cyp_names[] = {"normal", "intermediate", "poor",
@@ -319,6 +325,23 @@ static int parse_patient(jctx *j, const cJSON *obj, ks_patient *p)
         p->bdnf = (ks_bdnf)v;
     if (get_bool(j, obj, "east_asian", &p->east_asian) < 0)
         return -1;
+    /* Mechanism covariates (src/model/pd.h, ks_pd_covariates). */
+    long n_fail = 0;
+    int rs = get_number(j, obj, "baseline_madrs", 0.0, 0, KS_MAX_MADRS, "MADRS points",
+                        &cov->severity_madrs);
+    int rf = rs < 0 ? -1 : get_integer(j, obj, "failed_trials", 0, KS_MAX_FAILED_TRIALS, &n_fail);
+    int rl = rf < 0 ? -1
+                    : get_number(j, obj, "stress_load", 0.0, 0, KS_MAX_STRESS_LOAD,
+                                 "(1 = the standard chronic stress)", &cov->stress_load);
+    int ry = rl < 0 ? -1
+                    : get_number(j, obj, "episode_years", 0.0, 0, KS_MAX_EPISODE_Y, "years",
+                                 &cov->episode_years);
+    if (ry < 0)
+        return -1;
+    if (rf)
+        cov->n_failed_trials = (int)n_fail;
+    if (rs || rf || rl || ry)
+        *has_cov = 1;
     return 1;
 }
 
@@ -347,11 +370,10 @@ typedef struct {
     const char *time_key; /* "at_h", "at_day", "at_time" or NULL (default 0) */
 } dose_entry;
 
-static int parse_repeat(jctx *j, const cJSON *obj, ks_dose_spec *spec)
+/* Reads the repeat keys every_h, every_days, count, weekdays, weeks of obj (other keys are the
+ * caller's) into spec. Used for a dose's "repeat" object and, flat, for events. */
+static int read_repeat(jctx *j, const cJSON *obj, ks_dose_spec *spec)
 {
-    static const char *const keys[] = {"every_h", "every_days", "count", "weekdays", "weeks"};
-    if (check_object(j, obj, keys, ARRAY_LEN(keys)) < 0)
-        return -1;
     const cJSON *every_h = child(obj, "every_h"), *every_days = child(obj, "every_days");
     const cJSON *count = child(obj, "count"), *weekdays = child(obj, "weekdays");
     const cJSON *weeks = child(obj, "weeks");
@@ -433,6 +455,51 @@ static int parse_repeat(jctx *j, const cJSON *obj, ks_dose_spec *spec)
         return -1;
     spec->weekday_mask = mask;
     spec->repeat = KS_REPEAT_WEEKDAYS;
+    return 1;
+}
+
+static int parse_repeat(jctx *j, const cJSON *obj, ks_dose_spec *spec)
+{
+    static const char *const keys[] = {"every_h", "every_days", "count", "weekdays", "weeks"};
+    if (check_object(j, obj, keys, ARRAY_LEN(keys)) < 0)
+        return -1;
+    return read_repeat(j, obj, spec);
+}
+
+/* The start of a dose or an event: at_h, or at_day and/or at_time (default 0). *time_key
+ * names the key that gave it (NULL for the default). */
+static int parse_start(jctx *j, const cJSON *obj, ks_dose_spec *spec, const char **time_key)
+{
+    const cJSON *at_h = child(obj, "at_h"), *at_day = child(obj, "at_day");
+    const cJSON *at_time = child(obj, "at_time");
+    const char *s = NULL;
+    *time_key = NULL;
+    if (at_h && (at_day || at_time)) {
+        const char *k = at_day ? "at_day" : "at_time";
+        jfail_at(j, k, child(obj, k), "give either at_h or at_day/at_time, not both");
+        return -1;
+    }
+    if (at_h) {
+        if (get_number(j, obj, "at_h", 0.0, 0, KS_MAX_SPAN_H, "h", &spec->start_h) < 0)
+            return -1;
+        *time_key = "at_h";
+    } else if (at_day || at_time) {
+        long day = 0;
+        double clock = 0.0;
+        if (get_integer(j, obj, "at_day", 0, (long)(KS_MAX_SPAN_H / 24.0), &day) < 0)
+            return -1;
+        if (at_time) {
+            if (get_string(j, obj, "at_time", &s) < 0)
+                return -1;
+            clock = parse_clock(s);
+            if (clock < 0.0) {
+                jfail_at(j, "at_time", at_time, "expected a clock time \"HH:MM\" (00:00-23:59)");
+                return -1;
+            }
+        }
+        spec->start_h = 24.0 * (double)day + clock;
+        *time_key = at_day ? "at_day" : "at_time";
+    }
     return 1;
 }
 
@@ -622,34 +689,8 @@ static int parse_dose(jctx *j, const cJSON *obj, const ks_patient *patient, int 
     }
 
     /* Start: at_h, or at_day with at_time. */
-    const cJSON *at_h = child(obj, "at_h"), *at_day = child(obj, "at_day");
-    const cJSON *at_time = child(obj, "at_time");
-    if (at_h && (at_day || at_time)) {
-        const char *k = at_day ? "at_day" : "at_time";
-        jfail_at(j, k, child(obj, k), "give either at_h or at_day/at_time, not both");
+    if (parse_start(j, obj, spec, &e->time_key) < 0)
         return -1;
-    }
-    if (at_h) {
-        if (get_number(j, obj, "at_h", 0.0, 0, KS_MAX_SPAN_H, "h", &spec->start_h) < 0)
-            return -1;
-        e->time_key = "at_h";
-    } else if (at_day || at_time) {
-        long day = 0;
-        double clock = 0.0;
-        if (get_integer(j, obj, "at_day", 0, (long)(KS_MAX_SPAN_H / 24.0), &day) < 0)
-            return -1;
-        if (at_time) {
-            if (get_string(j, obj, "at_time", &s) < 0)
-                return -1;
-            clock = parse_clock(s);
-            if (clock < 0.0) {
-                jfail_at(j, "at_time", at_time, "expected a clock time \"HH:MM\" (00:00-23:59)");
-                return -1;
-            }
-        }
-        spec->start_h = 24.0 * (double)day + clock;
-        e->time_key = at_day ? "at_day" : "at_time";
-    }
 
     const cJSON *rep = child(obj, "repeat");
     if (rep) {

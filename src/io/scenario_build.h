@@ -22,6 +22,18 @@
 #define KS_MAX_DEVICES        20                    /* intranasal devices per session */
 #define KS_MAX_SCENARIO_BYTES ((size_t)16 << 20)
 #define KS_MAX_DOSING_BYTES   ((size_t)256 << 20)
+/* Scenario events (docs/SCENARIO.md, "Events"): at most this many after expansion (all
+ * subjects), an interval event at most the longest span, and upper limits of the magnitudes
+ * that are not fractions (1 = a standard therapy session / the standard 21-day chronic stress
+ * of docs/MODEL.md 10; ten times that is a typing error, not an experiment). */
+#define KS_MAX_EVENTS          100000.0
+#define KS_MAX_EVENT_INTENSITY 10.0
+/* Mechanism covariates of the patient (src/model/pd.h, ks_pd_covariates). */
+#define KS_MAX_MADRS         60.0 /* MADRS points: the scale's maximum (Montgomery 1979) */
+#define KS_MAX_FAILED_TRIALS 10L  /* failed adequate antidepressant trials */
+#define KS_MAX_STRESS_LOAD   5.0  /* chronic stress load: population median 0.7 (MODEL.md 12) */
+#define KS_MAX_EPISODE_Y     80.0 /* years of the current episode */
+#define KS_MAX_SEED          9007199254740992.0 /* 2^53: every seed exact as a JSON number */
 /* Default device content: the esketamine nasal spray device delivers 28 mg (two sprays of
  * 14 mg; Spravato prescribing information, 2019). */
 #define KS_DEFAULT_MG_PER_DEVICE       28.0

@@ -111,8 +111,9 @@ size_t ks_svg_nice_ticks(double *lo, double *hi, int target, int widen, double *
     }
     if (target < 2)
         target = 2;
-    double range = nice_num(*hi - *lo, 0);
-    double d = nice_num(range / (target - 1), 1);
+    /* Heckbert takes the step as nice(nice(range) / (n - 1)); rounding the raw step directly
+     * keeps more ticks on ranges just above a nice number (28 days: step 5, not 10). */
+    double d = nice_num((*hi - *lo) / (target - 1), 1);
     if (widen) {
         *lo = floor(*lo / d + 1e-9) * d;
         *hi = ceil(*hi / d - 1e-9) * d;

@@ -7,6 +7,12 @@
  * the mean input time (T/2 for a constant-rate infusion of duration T); absolute
  * bioavailability F = (AUC0-inf / dose)_test / (AUC0-inf / dose)_iv, written in experiment
  * files as a ratio of two dose_normalized_auc measurements.
+ *
+ * Mechanism outputs (docs/MODEL.md) are curves with a non-zero baseline and either sign; they
+ * are read with the curve kinds (max_value, min_value, mean_value, time_of_max, time_of_min,
+ * crossing_time), which interpolate linearly between output times and do no NCA. A leaf may
+ * read the difference of its output from the same output of another arm ("vs_arm"), e.g.
+ * drug minus vehicle, interpolated onto the first arm's times.
  */
 #include "measure.h"
 
@@ -29,22 +35,36 @@ typedef enum {
     MK_DNAUC,
     MK_TIME_BELOW,
     MK_VALUE_AT,
+    MK_MAX_VALUE,
+    MK_MIN_VALUE,
+    MK_MEAN_VALUE,
+    MK_TIME_OF_MAX,
+    MK_TIME_OF_MIN,
+    MK_CROSSING,
     MK_RATIO,
     MK_DIFFERENCE,
+    MK_RELDIFF,
+    MK_MAX_OF,
+    MK_MIN_OF,
     MK_COMPARE,
     MK_ALL,
     MK_PAIR,
     MK_COUNT
 } mkind;
 
-typedef enum { REF_FIRST_DOSE = 0, REF_LAST_DOSE, REF_ZERO } tref;
+/* First kind that needs no NCA (and accepts curves of either sign). */
+#define MK_FIRST_CURVE MK_VALUE_AT
+#define MK_NKEYS       10
+
+typedef enum { REF_FIRST_DOSE = 0, REF_LAST_DOSE, REF_ZERO, REF_DOSE, REF_EVENT } tref;
+typedef enum { THR_NONE = 0, THR_FRACTION_OF_PEAK, THR_RELATIVE, THR_ABSOLUTE } thrkind;
 typedef enum { OP_LT = 0, OP_LE, OP_GT, OP_GE } cmpop;
 
 /* Keys allowed in each kind's object, besides "kind" and "note". */
 static const struct {
     const char *name;
     int leaf;
-    const char *keys[6];
+    const char *keys[MK_NKEYS];
 } ks_mkinds[MK_COUNT] = {
     [MK_CMAX] = {"cmax", 1, {"arm", "output"}},
     [MK_TMAX] = {"tmax", 1, {"arm", "output", "from"}},
@@ -54,10 +74,22 @@ static const struct {
     [MK_VSS] = {"vss", 1, {"arm", "output", "drugs"}},
     [MK_DNAUC] = {"dose_normalized_auc", 1, {"arm", "output", "drugs"}},
     [MK_TIME_BELOW] = {"time_below_fraction", 1, {"arm", "output", "fraction", "from"}},
-    [MK_VALUE_AT] = {"value_at", 1, {"arm", "output", "time_h", "from"}},
+    [MK_VALUE_AT] = {"value_at", 1, {"arm", "output", "time_h", "from", "vs_arm"}},
+    [MK_MAX_VALUE] = {"max_value", 1, {"arm", "output", "from", "start_h", "end_h", "vs_arm"}},
+    [MK_MIN_VALUE] = {"min_value", 1, {"arm", "output", "from", "start_h", "end_h", "vs_arm"}},
+    [MK_MEAN_VALUE] = {"mean_value", 1, {"arm", "output", "from", "start_h", "end_h", "vs_arm"}},
+    [MK_TIME_OF_MAX] = {"time_of_max", 1, {"arm", "output", "from", "start_h", "end_h", "vs_arm"}},
+    [MK_TIME_OF_MIN] = {"time_of_min", 1, {"arm", "output", "from", "start_h", "end_h", "vs_arm"}},
+    [MK_CROSSING] = {"crossing_time",
+                     1,
+                     {"arm", "output", "from", "end_h", "vs_arm", "direction", "fraction_of_peak",
+                      "relative", "absolute"}},
     [MK_RATIO] = {"ratio", 0, {"numerator", "denominator"}},
     [MK_DIFFERENCE] = {"difference", 0, {"minuend", "subtrahend"}},
-    [MK_COMPARE] = {"compare", 0, {"left", "op", "right"}},
+    [MK_RELDIFF] = {"relative_difference", 0, {"value", "reference"}},
+    [MK_MAX_OF] = {"max_of", 0, {"items"}},
+    [MK_MIN_OF] = {"min_of", 0, {"items"}},
+    [MK_COMPARE] = {"compare", 0, {"left", "op", "right", "factor"}},
     [MK_ALL] = {"all", 0, {"items"}},
     [MK_PAIR] = {"pair", 0, {"items"}},
 };
@@ -68,8 +100,20 @@ static const char *const ks_ref_names[3] = {"first_dose", "last_dose", "time_zer
 struct ks_measure {
     mkind kind;
     size_t arm;
+    int has_vs; /* 1: the curve is this arm's output minus vs_arm's */
+    size_t vs_arm;
     char *output;
     tref from;
+    int ref_index;   /* REF_DOSE: k-th dose (1-based; -1 the last); REF_EVENT: k-th event */
+    int ref_drug;    /* REF_DOSE: only doses of this ks_drug count; -1 every dose */
+    int ref_event;   /* REF_EVENT: ks_event_kind */
+    int ref_end;     /* REF_EVENT: 1 = the end of an interval event */
+    double start_h;  /* window start after the reference (curve kinds); NaN: the reference */
+    double end_h;    /* window end after the reference; NaN: the end of the output */
+    int rise;        /* crossing_time: 1 rise, 0 return */
+    thrkind thr;     /* crossing_time threshold kind */
+    double thr_value;
+    double factor; /* compare: the right side is multiplied by it (1 by default) */
     double fraction;
     double time_h;
     double auc_to_h;    /* INFINITY: to infinity; NAN: to the last positive sample */
@@ -117,41 +161,149 @@ static ks_status parse_child(ks_ctx *ctx, const cJSON *json, const char *key, co
     return parse_rec(ctx, c, file, sub, arms, n_arms, depth + 1, &m->items[i]);
 }
 
+/* Index of the arm named by the string `j`, or a failure naming path.key. */
+static ks_status arm_index(ks_ctx *ctx, const cJSON *j, const char *file, const char *path,
+                           const char *key, const ks_arm *arms, size_t n_arms, size_t *out)
+{
+    if (!cJSON_IsString(j))
+        return ks_fail(ctx, KS_ERR_INPUT, "%s: %s.%s: expected the name of an arm", file, path,
+                       key);
+    size_t a = 0;
+    while (a < n_arms && strcmp(arms[a].name, j->valuestring) != 0)
+        a++;
+    if (a == n_arms)
+        return ks_fail(ctx, KS_ERR_INPUT, "%s: %s.%s: no arm named '%s' in this experiment", file,
+                       path, key, j->valuestring);
+    if (a >= 64)
+        return ks_fail(ctx, KS_ERR_INPUT, "%s: %s.%s: at most 64 arms per experiment (got %zu)",
+                       file, path, key, a + 1);
+    *out = a;
+    return KS_OK;
+}
+
+/* Optional finite number `key` of json into *out (left unchanged when absent). */
+static ks_status opt_number(ks_ctx *ctx, const cJSON *json, const char *key, const char *file,
+                            const char *path, double *out)
+{
+    const cJSON *v = member(json, key);
+    if (!v)
+        return KS_OK;
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
+        return ks_fail(ctx, KS_ERR_INPUT, "%s: %s.%s: expected a number", file, path, key);
+    *out = v->valuedouble;
+    return KS_OK;
+}
+
+/* "from": "first_dose" | "last_dose" | "time_zero" | {"dose": k, "drug": name} |
+ * {"event": kind, "index": k, "edge": "start" | "end"}. */
+static ks_status parse_from(ks_ctx *ctx, const cJSON *from, const char *file, const char *path,
+                            ks_measure *m)
+{
+    m->from = REF_FIRST_DOSE;
+    m->ref_index = 1;
+    m->ref_drug = -1;
+    m->ref_event = -1;
+    if (!from)
+        return KS_OK;
+    if (cJSON_IsString(from)) {
+        for (int i = 0; i < 3; i++)
+            if (strcmp(from->valuestring, ks_ref_names[i]) == 0) {
+                m->from = (tref)i;
+                return KS_OK;
+            }
+    } else if (cJSON_IsObject(from)) {
+        const cJSON *dose = member(from, "dose"), *drug = member(from, "drug");
+        const cJSON *ev = member(from, "event"), *idx = member(from, "index");
+        const cJSON *edge = member(from, "edge");
+        for (const cJSON *c = from->child; c; c = c->next)
+            if (strcmp(c->string, "dose") != 0 && strcmp(c->string, "drug") != 0 &&
+                strcmp(c->string, "event") != 0 && strcmp(c->string, "index") != 0 &&
+                strcmp(c->string, "edge") != 0)
+                return ks_fail(ctx, KS_ERR_INPUT, "%s: %s.from.%s: unknown key", file, path,
+                               c->string);
+        if (ev) {
+            ks_event_kind k;
+            if (dose || drug || !cJSON_IsString(ev) || ks_event_from_name(ev->valuestring, &k))
+                return ks_fail(ctx, KS_ERR_INPUT,
+                               "%s: %s.from.event: expected an event name (visit, therapy, "
+                               "spine_ablation, anti_bdnf, ampa_block, mtor_block, stress) and no "
+                               "dose or drug",
+                               file, path);
+            m->from = REF_EVENT;
+            m->ref_event = (int)k;
+            if (edge) {
+                if (!cJSON_IsString(edge) || (strcmp(edge->valuestring, "start") != 0 &&
+                                              strcmp(edge->valuestring, "end") != 0))
+                    return ks_fail(ctx, KS_ERR_INPUT,
+                                   "%s: %s.from.edge: expected \"start\" or \"end\"", file, path);
+                m->ref_end = strcmp(edge->valuestring, "end") == 0;
+            }
+        } else {
+            if (edge || idx)
+                return ks_fail(ctx, KS_ERR_INPUT,
+                               "%s: %s.from: \"index\" and \"edge\" belong to an event reference",
+                               file, path);
+            m->from = REF_DOSE;
+            idx = dose;
+            if (drug) {
+                ks_drug dr;
+                if (!cJSON_IsString(drug) || ks_drug_from_name(drug->valuestring, &dr) != 0)
+                    return ks_fail(ctx, KS_ERR_INPUT, "%s: %s.from.drug: unknown drug", file,
+                                   path);
+                m->ref_drug = (int)dr;
+            } else if (!dose) {
+                return ks_fail(ctx, KS_ERR_INPUT,
+                               "%s: %s.from: expected \"dose\", \"drug\" or \"event\"", file, path);
+            }
+        }
+        if (idx) {
+            double k = cJSON_IsNumber(idx) ? idx->valuedouble : 0.0;
+            if (!(k == floor(k) && k != 0.0 && fabs(k) <= 1e6))
+                return ks_fail(ctx, KS_ERR_INPUT,
+                               "%s: %s.from: the index is a whole number: 1 the first, 2 the "
+                               "second, -1 the last",
+                               file, path);
+            m->ref_index = (int)k;
+        }
+        return KS_OK;
+    }
+    return ks_fail(ctx, KS_ERR_INPUT,
+                   "%s: %s.from: expected \"first_dose\", \"last_dose\", \"time_zero\", "
+                   "{\"dose\": k, \"drug\": name} or {\"event\": name, \"index\": k}",
+                   file, path);
+}
+
 static ks_status parse_leaf(ks_ctx *ctx, const cJSON *json, const char *file, const char *path,
                             const ks_arm *arms, size_t n_arms, ks_measure *m)
 {
-    const cJSON *arm = member(json, "arm"), *out = member(json, "output");
-    if (!cJSON_IsString(arm))
-        return ks_fail(ctx, KS_ERR_INPUT, "%s: %s.arm: expected the name of an arm", file, path);
-    size_t a = 0;
-    while (a < n_arms && strcmp(arms[a].name, arm->valuestring) != 0)
-        a++;
-    if (a == n_arms)
-        return ks_fail(ctx, KS_ERR_INPUT, "%s: %s.arm: no arm named '%s' in this experiment", file,
-                       path, arm->valuestring);
-    if (a >= 64)
-        return ks_fail(ctx, KS_ERR_INPUT, "%s: %s.arm: at most 64 arms per experiment (got %zu)",
-                       file, path, a + 1);
-    m->arm = a;
+    const cJSON *out = member(json, "output");
+    ks_status st = arm_index(ctx, member(json, "arm"), file, path, "arm", arms, n_arms, &m->arm);
+    if (st != KS_OK)
+        return st;
+    const cJSON *vs = member(json, "vs_arm");
+    if (vs) {
+        if ((st = arm_index(ctx, vs, file, path, "vs_arm", arms, n_arms, &m->vs_arm)) != KS_OK)
+            return st;
+        m->has_vs = 1;
+    }
     if (!cJSON_IsString(out) || !out->valuestring[0])
         return ks_fail(ctx, KS_ERR_INPUT, "%s: %s.output: expected the name of a model output",
                        file, path);
     if (!(m->output = ks_strdup(ctx, out->valuestring)))
         return KS_ERR_NOMEM;
-
-    const cJSON *from = member(json, "from");
-    m->from = REF_FIRST_DOSE;
-    if (from) {
-        int k = -1;
-        for (int i = 0; i < 3 && cJSON_IsString(from); i++)
-            if (strcmp(from->valuestring, ks_ref_names[i]) == 0)
-                k = i;
-        if (k < 0)
-            return ks_fail(ctx, KS_ERR_INPUT,
-                           "%s: %s.from: expected \"first_dose\", \"last_dose\" or \"time_zero\"",
-                           file, path);
-        m->from = (tref)k;
-    }
+    if ((st = parse_from(ctx, member(json, "from"), file, path, m)) != KS_OK)
+        return st;
+    m->start_h = NAN;
+    m->end_h = NAN;
+    if ((st = opt_number(ctx, json, "start_h", file, path, &m->start_h)) != KS_OK ||
+        (st = opt_number(ctx, json, "end_h", file, path, &m->end_h)) != KS_OK)
+        return st;
+    if (m->kind == MK_MEAN_VALUE && !(isfinite(m->start_h) && isfinite(m->end_h)))
+        return ks_fail(ctx, KS_ERR_INPUT, "%s: %s: a mean_value needs start_h and end_h", file,
+                       path);
+    if (isfinite(m->start_h) && isfinite(m->end_h) && !(m->end_h > m->start_h))
+        return ks_fail(ctx, KS_ERR_INPUT, "%s: %s.end_h: must be after start_h (got %g <= %g)",
+                       file, path, m->end_h, m->start_h);
 
     if (m->kind == MK_TIME_BELOW) {
         const cJSON *f = member(json, "fraction");
@@ -167,6 +319,33 @@ static ks_status parse_leaf(ks_ctx *ctx, const cJSON *json, const char *file, co
             return ks_fail(ctx, KS_ERR_INPUT, "%s: %s.time_h: expected a number of hours", file,
                            path);
         m->time_h = t->valuedouble;
+    }
+    if (m->kind == MK_CROSSING) {
+        const cJSON *d = member(json, "direction");
+        if (!cJSON_IsString(d) ||
+            (strcmp(d->valuestring, "rise") != 0 && strcmp(d->valuestring, "return") != 0))
+            return ks_fail(ctx, KS_ERR_INPUT, "%s: %s.direction: expected \"rise\" or \"return\"",
+                           file, path);
+        m->rise = strcmp(d->valuestring, "rise") == 0;
+        static const char *const tk[3] = {"fraction_of_peak", "relative", "absolute"};
+        int found = 0;
+        for (int i = 0; i < 3; i++) {
+            const cJSON *v = member(json, tk[i]);
+            if (!v)
+                continue;
+            found++;
+            if (!cJSON_IsNumber(v) || !(v->valuedouble > 0.0) || !isfinite(v->valuedouble) ||
+                (i == 0 && !(v->valuedouble < 1.0)))
+                return ks_fail(ctx, KS_ERR_INPUT, "%s: %s.%s: expected a number > 0%s", file,
+                               path, tk[i], i == 0 ? " and < 1" : "");
+            m->thr = (thrkind)(i + 1);
+            m->thr_value = v->valuedouble;
+        }
+        if (found != 1)
+            return ks_fail(ctx, KS_ERR_INPUT,
+                           "%s: %s: a crossing_time needs exactly one of fraction_of_peak, "
+                           "relative, absolute",
+                           file, path);
     }
     m->auc_to_h = INFINITY;
     if (m->kind == MK_AUC) {
@@ -224,7 +403,7 @@ static ks_status parse_rec(ks_ctx *ctx, const cJSON *json, const char *file, con
                        path, kind->valuestring);
     for (const cJSON *c = json->child; c; c = c->next) {
         int ok = strcmp(c->string, "kind") == 0 || strcmp(c->string, "note") == 0;
-        for (int i = 0; i < 6 && !ok && ks_mkinds[k].keys[i]; i++)
+        for (int i = 0; i < MK_NKEYS && !ok && ks_mkinds[k].keys[i]; i++)
             ok = strcmp(c->string, ks_mkinds[k].keys[i]) == 0;
         if (!ok)
             return ks_fail(ctx, KS_ERR_INPUT, "%s: %s.%s: unknown key for a '%s' measurement", file,
@@ -245,14 +424,20 @@ static ks_status parse_rec(ks_ctx *ctx, const cJSON *json, const char *file, con
     ks_status st = KS_OK;
     if (ks_mkinds[k].leaf) {
         st = parse_leaf(ctx, json, file, path, arms, n_arms, m);
-    } else if (k == MK_RATIO || k == MK_DIFFERENCE || k == MK_COMPARE) {
+    } else if (k == MK_RATIO || k == MK_DIFFERENCE || k == MK_RELDIFF || k == MK_COMPARE) {
         m->n_items = 2;
+        m->factor = 1.0;
         if (!(m->items = ks_calloc(ctx, 2, sizeof *m->items))) {
             st = KS_ERR_NOMEM;
             goto done;
         }
-        const char *a = k == MK_RATIO ? "numerator" : k == MK_DIFFERENCE ? "minuend" : "left";
-        const char *b = k == MK_RATIO ? "denominator" : "subtrahend";
+        const char *a = k == MK_RATIO        ? "numerator"
+                        : k == MK_DIFFERENCE ? "minuend"
+                        : k == MK_RELDIFF    ? "value"
+                                             : "left";
+        const char *b = k == MK_RATIO        ? "denominator"
+                        : k == MK_DIFFERENCE ? "subtrahend"
+                                             : "reference";
         if ((st = parse_child(ctx, json, a, file, path, arms, n_arms, depth, m, 0)) != KS_OK)
             goto done;
         if (k != MK_COMPARE) {
@@ -270,6 +455,8 @@ static ks_status parse_rec(ks_ctx *ctx, const cJSON *json, const char *file, con
             goto done;
         }
         m->op = (cmpop)o;
+        if ((st = opt_number(ctx, json, "factor", file, path, &m->factor)) != KS_OK)
+            goto done;
         if (cJSON_IsNumber(right)) {
             m->has_constant = 1;
             m->constant = right->valuedouble;
@@ -277,7 +464,7 @@ static ks_status parse_rec(ks_ctx *ctx, const cJSON *json, const char *file, con
         } else {
             st = parse_child(ctx, json, "right", file, path, arms, n_arms, depth, m, 1);
         }
-    } else { /* all, pair */
+    } else { /* all, pair, max_of, min_of */
         const cJSON *items = member(json, "items");
         int n = cJSON_IsArray(items) ? cJSON_GetArraySize(items) : -1;
         if (n < 1 || (k == MK_PAIR && n != 2)) {
