@@ -136,6 +136,7 @@ typedef struct {
     X(delta_s, plc.delta_s)                                                                        \
     X(kappa_b, plc.kappa_b)                                                                        \
     X(theta_b, plc.theta_b)                                                                        \
+    X(beta_open, plc.beta_open)                                                                    \
     X(ther_pulse, plc.ther_pulse)                                                                  \
     X(ther_tau, plc.ther_tau)
 

@@ -10,6 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#ifdef KS_HAVE_MPI
+#include <limits.h>
+#include <mpi.h>
+#endif
+
 static void trial_usage(FILE *out)
 {
     fprintf(out,
@@ -27,6 +32,10 @@ static void trial_usage(FILE *out)
             "  --n N              patients per arm (default: the trial's, 100 by default)\n"
             "  --seed S           random seed, a whole number (default: the trial's)\n"
             "  --threads T        threads (default: all cores); results do not depend on it\n"
+            "  --replicates R     run R independent replicate trials and report the power\n"
+            "                     of the primary endpoint (fraction with p < alpha)\n"
+            "  --alpha A          two-sided level of the power calculation (default: the\n"
+            "                     trial's endpoints.primary.alpha, 0.05)\n"
             "  --out DIR          write DIR/trial_summary.json and DIR/trial_visits.csv\n"
             "  --patients         also write DIR/trial_patients.csv (one row per patient and\n"
             "                     visit: true and observed score); needs --out\n"
@@ -36,6 +45,9 @@ static void trial_usage(FILE *out)
             "  --params FILE.csv  a parameter table replacing the built-in one\n"
             "  --json             print the summary as one JSON object instead of the table\n"
             "  --quiet            no table and no progress bar\n"
+            "\n"
+            "Under mpirun (mpirun -np K ketasim trial ...) the patients are shared among the\n"
+            "ranks and the result is the same as in one process; rank 0 writes every output.\n"
             "  --help             this text\n"
             "\n"
             "For research and education; not medical advice.\n");
@@ -87,7 +99,88 @@ static char *join(const char *dir, const char *name)
     return p;
 }
 
+#ifdef KS_HAVE_MPI
+/* Gathers each rank's records to rank 0 in rank order (ks_trial_comm.gather). */
+static int mpi_gather(void *user, const double *mine, size_t n_mine, double *all,
+                      const size_t *counts)
+{
+    (void)user;
+    int rank, size;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    if (n_mine > INT_MAX)
+        return -1;
+    int *cnt = NULL, *disp = NULL;
+    if (rank == 0) {
+        cnt = malloc((size_t)size * sizeof *cnt);
+        disp = malloc((size_t)size * sizeof *disp);
+        if (!cnt || !disp) {
+            free(cnt);
+            free(disp);
+            return -1; /* the other ranks then wait: rank 0 aborts below */
+        }
+        size_t off = 0;
+        for (int k = 0; k < size; k++) {
+            if (counts[k] > INT_MAX || off > INT_MAX) {
+                free(cnt);
+                free(disp);
+                return -1;
+            }
+            cnt[k] = (int)counts[k];
+            disp[k] = (int)off;
+            off += counts[k];
+        }
+    }
+    int rc = MPI_Gatherv(mine, (int)n_mine, MPI_DOUBLE, all, cnt, disp, MPI_DOUBLE, 0,
+                         MPI_COMM_WORLD);
+    free(cnt);
+    free(disp);
+    return rc == MPI_SUCCESS ? 0 : -1;
+}
+
+static int mpi_bcast_int(void *user, int *value)
+{
+    (void)user;
+    return MPI_Bcast(value, 1, MPI_INT, 0, MPI_COMM_WORLD) == MPI_SUCCESS ? 0 : -1;
+}
+
+/* True when started by an MPI launcher (Open MPI's mpirun, or a PMI/PMIx launcher): only then
+ * is MPI initialised, so that a plain `ketasim trial` never waits for a runtime. */
+static int launched_by_mpi(void)
+{
+    return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_RANK");
+}
+#endif
+
+static int trial_command(int argc, char **argv, const ks_trial_comm *comm);
+
 int ks_cmd_trial(int argc, char **argv)
+{
+#ifdef KS_HAVE_MPI
+    if (launched_by_mpi()) {
+        int provided = 0;
+        if (MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
+            fprintf(stderr, "ketasim: MPI initialisation failed\n");
+            return KS_EXIT_IO;
+        }
+        ks_trial_comm comm = {0, 1, mpi_gather, mpi_bcast_int, NULL};
+        MPI_Comm_rank(MPI_COMM_WORLD, &comm.rank);
+        MPI_Comm_size(MPI_COMM_WORLD, &comm.size);
+        /* every rank does the same work; rank 0 alone speaks */
+        if (comm.rank != 0) {
+            FILE *o = freopen("/dev/null", "w", stdout), *e = freopen("/dev/null", "w", stderr);
+            (void)o;
+            (void)e;
+        }
+        int code = trial_command(argc, argv, comm.size > 1 ? &comm : NULL);
+        MPI_Finalize();
+        return code;
+    }
+#endif
+    return trial_command(argc, argv, NULL);
+}
+
+static int trial_command(int argc, char **argv, const ks_trial_comm *comm)
 {
     const char *trial_path = NULL, *outdir = NULL, *params_path = NULL, *report_dir = NULL;
     int json = 0, quiet = 0, patients = 0;
@@ -130,6 +223,27 @@ int ks_cmd_trial(int argc, char **argv)
                                           "to 1024 (got '%s')",
                                           s);
             opt.threads = (int)v;
+        } else if (strcmp(a, "--replicates") == 0) {
+            const char *s = ks_cli_value(argc, argv, &i, "trial");
+            if (!s)
+                return KS_EXIT_INPUT;
+            if (whole_number(s, 1, 10000, &v) != 0)
+                return ks_cli_usage_error("trial",
+                                          "--replicates: expected a whole number from 1 "
+                                          "to 10000 (got '%s')",
+                                          s);
+            opt.replicates = (long)v;
+        } else if (strcmp(a, "--alpha") == 0) {
+            const char *s = ks_cli_value(argc, argv, &i, "trial");
+            double x;
+            if (!s)
+                return KS_EXIT_INPUT;
+            if (ks_cli_number(s, &x) != 0 || !(x > 0.0 && x <= 0.5))
+                return ks_cli_usage_error("trial",
+                                          "--alpha: expected a number above 0 and at most "
+                                          "0.5 (got '%s')",
+                                          s);
+            opt.alpha = x;
         } else if (strcmp(a, "--out") == 0) {
             if (!(outdir = ks_cli_value(argc, argv, &i, "trial")))
                 return KS_EXIT_INPUT;
@@ -203,13 +317,17 @@ int ks_cmd_trial(int argc, char **argv)
             opt.patients_csv = p_patients;
         }
     }
-    if (!quiet && isatty(STDERR_FILENO)) {
+    opt.comm = comm;
+    int root = !comm || comm->rank == 0;
+    if (!quiet && root && isatty(STDERR_FILENO)) {
         opt.progress = progress_bar;
         opt.progress_user = &prog;
     }
     res = ks_trial_run(ctx, params, trial, &opt);
     if (!res)
         goto fail;
+    if (!root)
+        goto done; /* rank 0 writes every output */
     if (outdir && (ks_trial_result_save_json(ctx, res, p_summary) != KS_OK ||
                    ks_trial_result_write_visits_csv(ctx, res, p_visits) != KS_OK))
         goto fail;

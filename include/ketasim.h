@@ -131,7 +131,10 @@ const char *ks_scenario_output_file(const ks_scenario *scenario);
 
 typedef enum {
     KS_SOLVER_CVODE = 0,   /* reference: SUNDIALS CVODE (BDF, dense LU), restarted at doses */
-    KS_SOLVER_CLOSED_FORM  /* exact solution of the linear PK by superposition of doses */
+    KS_SOLVER_CLOSED_FORM, /* exact solution of the linear PK by superposition of doses */
+    KS_SOLVER_FAST         /* fast path: exact PK propagators + Rosenbrock-W (ROS34PW2) for the
+                              mechanism; agrees with CVODE within the tolerance stated in
+                              docs/API.md "Fast path"; rtol/atol apply to CVODE only */
 } ks_solver_kind;
 
 typedef struct {
@@ -240,6 +243,7 @@ size_t ks_validation_pass_count(const ks_validation *v);
 
 typedef struct ks_trial ks_trial;
 typedef struct ks_trial_result ks_trial_result;
+struct ks_trial_comm;
 
 /* The default trial of `ketasim trial`: treatment-resistant patients, one racemic ketamine
  * 0.5 mg/kg IV infusion over 40 min vs saline, visits at 40 min, 2 h, 4 h and days 1, 3, 7,
@@ -269,7 +273,31 @@ typedef struct {
     /* Called from the calling thread after each block of patients (may be NULL). */
     void (*progress)(void *user, size_t done, size_t total);
     void *progress_user;
+    /* Replicate trials for power (docs/TRIAL.md, "Power"): > 1 runs this many independent
+     * trials (replicate r screens its own candidate keys); the result is the first replicate's
+     * with the fraction of replicates whose primary endpoint has p < alpha. 0 or 1: one trial. */
+    long replicates;
+    double alpha;                /* > 0: overrides the trial's endpoints.primary.alpha */
+    /* Several processes (MPI ranks) sharing the patients: NULL for one process. */
+    const struct ks_trial_comm *comm;
 } ks_trial_options;
+
+/* The collective operations of a run over several processes (ranks 0..size-1), supplied by the
+ * caller (the ketasim command implements them with MPI). Every rank calls ks_trial_run with the
+ * same trial and options; each simulates a contiguous share of every block of patients and the
+ * per-patient records are gathered to rank 0 in patient order, where they are accumulated
+ * exactly as in one process. Only rank 0's result is complete; only rank 0 writes the patient
+ * rows (patients_csv and progress are ignored on other ranks). */
+typedef struct ks_trial_comm {
+    int rank, size;
+    /* Gathers `n_mine` doubles of each rank into `all` on rank 0 in rank order (counts[r] from
+     * rank r; `all` and `counts` are used on rank 0 only). Returns 0 on success. */
+    int (*gather)(void *user, const double *mine, size_t n_mine, double *all,
+                  const size_t *counts);
+    /* Broadcasts *value from rank 0 to every rank. Returns 0 on success. */
+    int (*bcast_int)(void *user, int *value);
+    void *user;
+} ks_trial_comm;
 
 /* Fills `opt` with the defaults (the trial's n and seed, default threads, no patient rows). */
 void ks_trial_options_init(ks_trial_options *opt);
@@ -317,6 +345,27 @@ typedef struct {
 
 ks_status ks_trial_result_contrast(ks_ctx *ctx, const ks_trial_result *r, size_t arm,
                                    size_t visit, ks_trial_contrast *out);
+
+/* Power of the primary endpoint over the replicates: replicates run, how many had p < alpha,
+ * the fraction and its Wilson 95% interval. KS_ERR_USAGE when the run had no replicates. */
+typedef struct {
+    size_t replicates, significant;
+    double alpha, power, ci_low, ci_high;
+} ks_trial_power;
+
+ks_status ks_trial_result_power(ks_ctx *ctx, const ks_trial_result *r, ks_trial_power *out);
+
+/* Time to relapse of an arm against the reference (Cox model, Breslow ties): hazard ratio with
+ * its 95% interval and Wald p value, and each arm's Kaplan-Meier median (h after the origin)
+ * with its interval. KS_ERR_USAGE when the trial defines no relapse. */
+typedef struct {
+    double hr, hr_ci_low, hr_ci_high, p_value, p_logrank;
+    double median_h, median_ci_low_h, median_ci_high_h;
+    size_t n, events;
+} ks_trial_relapse;
+
+ks_status ks_trial_result_relapse(ks_ctx *ctx, const ks_trial_result *r, size_t arm,
+                                  ks_trial_relapse *out);
 
 /* Writers. The JSON summary (one object) and the text table go to a stream; the files are
  * written atomically. The tidy CSV has the columns arm,visit,time_h,statistic,value. */

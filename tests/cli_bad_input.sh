@@ -112,6 +112,25 @@ check $J "$C/dosing_file_missing.json" 2 '$.dosing_file: cannot open dosing file
     'no_such_records.csv' 'No such file'
 check $J "$C/doses_and_file.json" 2 '$.dosing_file: give either doses or dosing_file' \
     'got "nm_time_backwards.csv"'
+# --- events, mechanism covariates and switches ----------------------------------------------
+check $J "$C/event_unknown_type.json" 2 '$.events[0].type: unknown event type' \
+    'visit, therapy, spine_ablation' 'got "psychotherapy"'
+check $J "$C/event_interval_no_duration.json" 2 '$.events[0].duration_h: missing' \
+    'stress event' 'got neither'
+check $J "$C/event_duration_on_point.json" 2 '$.events[0].duration_h: only for the interval events' \
+    'this event is therapy' 'got 1.5)'
+check $J "$C/event_magnitude_range.json" 2 '$.events[0].magnitude: must be >= 0 and <= 1' \
+    'fraction' 'got 1.2)'
+check $J "$C/event_after_span.json" 2 '$.events[0].count: the last repeat at 344 h' \
+    'after the end of the span (168 h)' 'got 344)'
+check $J "$C/failed_trials_fraction.json" 2 '$.patient.failed_trials: expected a whole number' \
+    'from 0 to 10' 'got 2.5)'
+check $J "$C/baseline_madrs_high.json" 2 '$.patient.baseline_madrs: must be >= 0 and <= 60' \
+    'got 64)'
+check $J "$C/negative_stress_load.json" 2 '$.patient.stress_load: must be >= 0 and <= 5' \
+    'got -0.5)'
+check $J "$C/seed_fraction.json" 2 '$.seed: expected a whole number' 'got 3.5)'
+check $J "$C/open_label_string.json" 2 '$.open_label: expected true or false' 'got "no"'
 # --- files ---------------------------------------------------------------------------------
 check $J "$SCRATCH/no_such_scenario.json" 2 'cannot open scenario' 'No such file'
 if [ "$(id -u)" -eq 0 ]; then

@@ -1,6 +1,7 @@
 /*
  * test_scenario.c -- the JSON scenario format: dose expansion (devices, repeats, weekdays),
- * output grids, defaults, the dosing_file link, and one precise message per bad input.
+ * output grids, defaults, the dosing_file link, scenario events (expansion, order, span),
+ * mechanism covariates and switches, and one precise message per bad input.
  * Expected events are worked out by hand from each input.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -140,6 +141,11 @@ static void test_default(ks_ctx *ctx)
         CHECK(i == 0 || sub->events[i].t_h >= sub->events[i - 1].t_h);
     }
     CHECK(n_ther == 6 && n_visit >= 4);
+    /* Every event lies inside the span (docs/SCENARIO.md: events at or before its end). */
+    for (size_t i = 0; i < sub->n_events; i++)
+        CHECK(sub->events[i].t_h >= 0.0 && sub->events[i].t_h <= s->t_end_h);
+    /* One patient who knows the treatment; the typical (noise-free) course, seed 1. */
+    CHECK(s->open_label == 1 && s->noise == 0 && s->seed == 1);
     CHECK(sub->has_cov && sub->cov.n_failed_trials >= 2 && sub->cov.severity_madrs >= 30.0);
     CHECK_CLOSE(sub->patient.weight_kg, 70.0, 0, 0);
     CHECK_CLOSE(sub->patient.age_y, 40.0, 0, 0);
@@ -398,6 +404,240 @@ static void test_errors(ks_ctx *ctx)
     EXPECT_ERROR(ctx, "{\"doses\": [], \"name\": \"a\\nb\"}", "$.name: control characters");
 }
 
+/* Events: each type, at_h / at_day + at_time, interval and weekday repeats, durations in h and
+ * days, default magnitude 1; expanded and sorted by time, ties in file order; event times and
+ * interval ends become output times. Times worked out by hand from the input. */
+static void test_events(ks_ctx *ctx)
+{
+    ks_scenario *s = parse(
+        ctx, "{\"start_weekday\": \"wed\", \"doses\": [], \"span\": {\"days\": 21}, \"events\": ["
+             "{\"type\": \"therapy\", \"at_day\": 1, \"at_time\": \"10:00\", \"every_days\": 2,"
+             " \"count\": 3, \"magnitude\": 0.5},"
+             "{\"type\": \"visit\", \"at_h\": 0},"
+             "{\"type\": \"stress\", \"at_day\": 2, \"duration_days\": 3, \"magnitude\": 2},"
+             "{\"type\": \"mtor_block\", \"at_h\": 82, \"duration_h\": 6, \"magnitude\": 0.8},"
+             "{\"type\": \"visit\", \"at_day\": 2, \"at_time\": \"08:00\","
+             " \"weekdays\": [\"mon\", \"thu\"], \"weeks\": 2},"
+             "{\"type\": \"spine_ablation\", \"at_h\": 200, \"magnitude\": 0.25},"
+             "{\"type\": \"anti_bdnf\", \"at_h\": 1.5},"
+             "{\"type\": \"ampa_block\", \"at_h\": 504, \"magnitude\": 0}]}");
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    const ks_subject *sub = &s->subjects[0];
+    /* therapy 34, 82, 130 h; visit 0; stress 48 h for 72 h; mTOR block 82 h for 6 h; visits on
+     * the Mondays and Thursdays of the 14 days from day 2 (a Friday; day 0 is a Wednesday):
+     * days 5, 8, 12, 15 at 08:00 = 128, 200, 296, 368 h; ablation 200 h; anti-BDNF 1.5 h;
+     * AMPA block at the end of the span, 504 h. Ties (82 h, 200 h) keep the file order. */
+    static const struct {
+        double t, dur, mag;
+        ks_event_kind kind;
+    } want[] = {{0, 0, 1, KS_EV_VISIT},       {1.5, 0, 1, KS_EV_ANTI_BDNF},
+                {34, 0, 0.5, KS_EV_THERAPY},  {48, 72, 2, KS_EV_STRESS},
+                {82, 0, 0.5, KS_EV_THERAPY},  {82, 6, 0.8, KS_EV_MTOR_BLOCK},
+                {128, 0, 1, KS_EV_VISIT},     {130, 0, 0.5, KS_EV_THERAPY},
+                {200, 0, 1, KS_EV_VISIT},     {200, 0, 0.25, KS_EV_SPINE_ABLATION},
+                {296, 0, 1, KS_EV_VISIT},     {368, 0, 1, KS_EV_VISIT},
+                {504, 0, 0, KS_EV_AMPA_BLOCK}};
+    const size_t nw = sizeof want / sizeof want[0];
+    CHECK(sub->n_events == nw);
+    for (size_t i = 0; i < nw && i < sub->n_events; i++) {
+        const ks_event *e = &sub->events[i];
+        int ok = fabs(e->t_h - want[i].t) < 1e-12 && e->duration_h == want[i].dur &&
+                 e->magnitude == want[i].mag && e->kind == want[i].kind;
+        if (!ok)
+            fprintf(stderr, "event %zu: got %s at %g h (dur %g, mag %g)\n", i,
+                    ks_event_name(e->kind), e->t_h, e->duration_h, e->magnitude);
+        CHECK(ok);
+    }
+    CHECK(sub->n_doses == 0 && !sub->has_cov);
+    CHECK(times_sorted_unique(sub));
+    CHECK(times_contain(sub, 1.5) && times_contain(sub, 34.0) && times_contain(sub, 120.0) &&
+          times_contain(sub, 88.0) && times_contain(sub, 504.0));
+    ks_scenario_free(s);
+
+    /* Without span: 7 days past the end of the last event (stress from day 10 for 21 days ends
+     * at 744 h), here later than any dose. */
+    s = parse(ctx, "{\"doses\": [{\"drug\": \"ketamine\", \"route\": \"iv_bolus\", \"mg\": 10}],"
+                   "\"events\": [{\"type\": \"stress\", \"at_day\": 10, \"duration_days\": 21}]}");
+    CHECK(s != NULL);
+    if (s) {
+        CHECK_CLOSE(s->t_end_h, 744.0 + 168.0, 0, 1e-12);
+        CHECK(s->subjects[0].n_events == 1 && s->subjects[0].events[0].magnitude == 1.0);
+        ks_scenario_free(s);
+    }
+    /* A point event may sit at the end of the span; interval event durations may run past
+     * it (like an infusion). */
+    s = parse(ctx, "{\"doses\": [], \"span\": {\"hours\": 10}, \"events\": ["
+                   "{\"type\": \"visit\", \"at_h\": 10},"
+                   "{\"type\": \"mtor_block\", \"at_h\": 9, \"duration_h\": 24}]}");
+    CHECK(s != NULL && s->subjects[0].n_events == 2);
+    ks_scenario_free(s);
+}
+
+/* Mechanism covariates of the patient and the top-level switches. */
+static void test_mechanism_keys(ks_ctx *ctx)
+{
+    ks_pd_covariates typ;
+    ks_pd_covariates_init(&typ);
+    ks_scenario *s = parse(ctx, "{\"doses\": [], \"patient\": {\"weight_kg\": 60,"
+                                "\"baseline_madrs\": 31.5, \"failed_trials\": 4,"
+                                "\"stress_load\": 1.25, \"episode_years\": 6}}");
+    CHECK(s != NULL);
+    if (s) {
+        const ks_subject *sub = &s->subjects[0];
+        CHECK(sub->has_cov && sub->cov.severity_madrs == 31.5 && sub->cov.n_failed_trials == 4 &&
+              sub->cov.stress_load == 1.25 && sub->cov.episode_years == 6.0);
+        /* Fields the format does not set keep ks_pd_covariates_init's values. */
+        CHECK(sub->cov.start_healthy == typ.start_healthy &&
+              sub->cov.ssri_adaptation_init == typ.ssri_adaptation_init &&
+              sub->cov.eta[KS_PD_ETA_T0] == 0.0);
+        CHECK(sub->patient.weight_kg == 60.0);
+        /* Defaults of the switches (docs/SCENARIO.md, "Top level"). */
+        CHECK(s->mechanism == 1 && s->open_label == 1 && s->noise == 0 && s->seed == 1);
+        ks_scenario_free(s);
+    }
+    /* One field given: the others are the typical patient's. */
+    s = parse(ctx, "{\"doses\": [], \"patient\": {\"failed_trials\": 0}}");
+    CHECK(s != NULL);
+    if (s) {
+        const ks_subject *sub = &s->subjects[0];
+        CHECK(sub->has_cov && sub->cov.n_failed_trials == 0 &&
+              sub->cov.severity_madrs == typ.severity_madrs &&
+              sub->cov.stress_load == typ.stress_load &&
+              sub->cov.episode_years == typ.episode_years);
+        ks_scenario_free(s);
+    }
+    /* Limits are inclusive: 0 and 60 MADRS, 10 trials, stress 5, 80 years. */
+    s = parse(ctx, "{\"doses\": [], \"patient\": {\"baseline_madrs\": 60, \"failed_trials\": 10,"
+                   "\"stress_load\": 5, \"episode_years\": 80}}");
+    CHECK(s != NULL);
+    ks_scenario_free(s);
+    s = parse(ctx, "{\"doses\": [], \"patient\": {\"baseline_madrs\": 0, \"stress_load\": 0,"
+                   "\"episode_years\": 0}}");
+    CHECK(s != NULL);
+    ks_scenario_free(s);
+    /* No mechanism field: the typical patient (has_cov 0). */
+    s = parse(ctx, "{\"doses\": [], \"patient\": {\"age_y\": 30}}");
+    CHECK(s != NULL && !s->subjects[0].has_cov);
+    ks_scenario_free(s);
+    /* Switches given; the largest seed, 2^53, is exact. */
+    s = parse(ctx, "{\"doses\": [], \"mechanism\": false, \"open_label\": false, \"noise\": true,"
+                   "\"seed\": 9007199254740992}");
+    CHECK(s != NULL);
+    if (s) {
+        CHECK(s->mechanism == 0 && s->open_label == 0 && s->noise == 1);
+        CHECK(s->seed == (uint64_t)1 << 53);
+        ks_scenario_free(s);
+    }
+    s = parse(ctx, "{\"doses\": [], \"seed\": 0, \"open_label\": true}");
+    CHECK(s != NULL && s->seed == 0 && s->open_label == 1);
+    ks_scenario_free(s);
+}
+
+/* Saline, the placebo vehicle, by every route (a placebo session). */
+static void test_saline(ks_ctx *ctx)
+{
+    ks_scenario *s = parse(
+        ctx, "{\"doses\": ["
+             "{\"drug\": \"saline\", \"route\": \"iv_infusion\", \"mg_per_kg\": 0.5,"
+             " \"duration_min\": 40},"
+             "{\"drug\": \"saline\", \"route\": \"intranasal\", \"devices\": 2, \"at_h\": 24},"
+             "{\"drug\": \"saline\", \"route\": \"oral\", \"mg\": 1, \"at_h\": 48},"
+             "{\"drug\": \"saline\", \"route\": \"iv_bolus\", \"mg\": 1, \"at_h\": 49},"
+             "{\"drug\": \"saline\", \"route\": \"im\", \"mg\": 1, \"at_h\": 50},"
+             "{\"drug\": \"saline\", \"route\": \"sublingual\", \"mg\": 1, \"at_h\": 51}]}");
+    CHECK(s != NULL);
+    if (s) {
+        const ks_subject *sub = &s->subjects[0];
+        CHECK(sub->n_doses == 7); /* the nasal session is two devices */
+        int all = 1;
+        for (size_t i = 0; i < sub->n_doses; i++)
+            all &= sub->doses[i].drug == KS_DRUG_SALINE;
+        CHECK(all);
+        CHECK(sub->n_doses == 7 && sub->doses[0].route == KS_ROUTE_IV_INFUSION &&
+              fabs(sub->doses[0].duration_h - 40.0 / 60.0) < 1e-12);
+        ks_scenario_free(s);
+    }
+}
+
+static void test_event_errors(ks_ctx *ctx)
+{
+#define EV(x) "{\"doses\": [], \"span\": {\"days\": 7}, \"events\": [" x "]}"
+    EXPECT_ERROR(ctx, EV("{\"type\": \"nbqx\", \"at_h\": 1}"),
+                 "$.events[0].type: unknown event type|ampa_block|got \"nbqx\"");
+    EXPECT_ERROR(ctx, EV("{\"at_h\": 1}"), "$.events[0].type: missing");
+    EXPECT_ERROR(ctx, EV("{\"type\": 3}"), "$.events[0].type: expected a string|got 3)");
+    EXPECT_ERROR(ctx, EV("{\"type\": \"visit\", \"time_h\": 1}"),
+                 "$.events[0]: unknown key \"time_h\"|got \"time_h\"");
+    EXPECT_ERROR(ctx, EV("{\"type\": \"stress\", \"at_h\": 1}"),
+                 "$.events[0].duration_h: missing|stress|got neither");
+    EXPECT_ERROR(ctx, EV("{\"type\": \"mtor_block\", \"at_h\": 1, \"duration_h\": 0}"),
+                 "$.events[0].duration_h: must be > 0|got 0)");
+    EXPECT_ERROR(ctx, EV("{\"type\": \"stress\", \"duration_h\": 1, \"duration_days\": 1}"),
+                 "$.events[0].duration_days: give exactly one|got 1)");
+    EXPECT_ERROR(ctx, EV("{\"type\": \"therapy\", \"at_h\": 1, \"duration_h\": 2}"),
+                 "$.events[0].duration_h: only for the interval events|therapy|got 2)");
+    EXPECT_ERROR(ctx, EV("{\"type\": \"visit\", \"duration_days\": 2}"),
+                 "$.events[0].duration_days: only for the interval events|got 2)");
+    EXPECT_ERROR(ctx, EV("{\"type\": \"ampa_block\", \"magnitude\": 1.5}"),
+                 "$.events[0].magnitude: must be >= 0 and <= 1|fraction|got 1.5)");
+    EXPECT_ERROR(ctx, EV("{\"type\": \"spine_ablation\", \"magnitude\": -0.1}"),
+                 "$.events[0].magnitude: must be >= 0 and <= 1|got -0.1)");
+    EXPECT_ERROR(ctx, EV("{\"type\": \"therapy\", \"magnitude\": -1}"),
+                 "$.events[0].magnitude: must be >= 0 and <= 10|got -1)");
+    EXPECT_ERROR(ctx, EV("{\"type\": \"stress\", \"duration_h\": 1, \"magnitude\": 11}"),
+                 "$.events[0].magnitude: must be >= 0 and <= 10|got 11)");
+    EXPECT_ERROR(ctx, EV("{\"type\": \"visit\", \"magnitude\": 1}"),
+                 "$.events[0].magnitude: a visit has no magnitude|got 1)");
+    EXPECT_ERROR(ctx, EV("{\"type\": \"visit\", \"at_day\": 8}"),
+                 "$.events[0].at_day: the visit event at 192 h is after the end of the span "
+                 "(168 h)|got 192)");
+    EXPECT_ERROR(ctx, EV("{\"type\": \"stress\", \"at_h\": 168, \"duration_h\": 1}"),
+                 "$.events[0].at_h: the stress event at 168 h is not before the end|got 168)");
+    EXPECT_ERROR(ctx, EV("{\"type\": \"therapy\", \"every_days\": 2, \"count\": 5}"),
+                 "$.events[0].count: the last repeat at 192 h is after the end|got 192)");
+    EXPECT_ERROR(ctx, EV("{\"type\": \"therapy\", \"weekdays\": [\"mon\"], \"weeks\": 3}"),
+                 "$.events[0].weeks: the last repeat at 336 h|got 336)");
+    EXPECT_ERROR(ctx, EV("{\"type\": \"therapy\", \"count\": 2}"), "$.events[0].every_h: missing");
+    EXPECT_ERROR(ctx, EV("{\"type\": \"therapy\", \"at_h\": 1, \"at_day\": 1}"),
+                 "$.events[0].at_day: give either at_h or at_day/at_time|got 1)");
+    EXPECT_ERROR(ctx, EV("{\"type\": \"therapy\", \"at_time\": \"7pm\"}"),
+                 "$.events[0].at_time: expected a clock time|got \"7pm\"");
+    EXPECT_ERROR(ctx, EV("{\"type\": \"therapy\", \"weekdays\": [\"mon\", \"mon\"], \"weeks\": 1}"),
+                 "$.events[0].weekdays[1]: weekday listed twice|got \"mon\"");
+    EXPECT_ERROR(ctx,
+                 EV("{\"type\": \"visit\", \"every_h\": 0.001, \"count\": 100000},"
+                    "{\"type\": \"visit\"}"),
+                 "$.events[1]: the scenario expands to more than 100000 events");
+#undef EV
+    EXPECT_ERROR(ctx, "{\"doses\": [], \"events\": {}}",
+                 "$.events: expected an array|got an object");
+    EXPECT_ERROR(ctx, "{\"doses\": [], \"events\": [3]}", "$.events[0]: expected an object|got 3)");
+    /* Patient mechanism covariates. */
+    EXPECT_ERROR(ctx, "{\"doses\": [], \"patient\": {\"failed_trials\": 1.5}}",
+                 "$.patient.failed_trials: expected a whole number from 0 to 10|got 1.5)");
+    EXPECT_ERROR(ctx, "{\"doses\": [], \"patient\": {\"failed_trials\": 11}}",
+                 "$.patient.failed_trials: must be a whole number from 0 to 10|got 11)");
+    EXPECT_ERROR(ctx, "{\"doses\": [], \"patient\": {\"baseline_madrs\": 61}}",
+                 "$.patient.baseline_madrs: must be >= 0 and <= 60|got 61)");
+    EXPECT_ERROR(ctx, "{\"doses\": [], \"patient\": {\"baseline_madrs\": \"34\"}}",
+                 "$.patient.baseline_madrs: expected a number|got \"34\"");
+    EXPECT_ERROR(ctx, "{\"doses\": [], \"patient\": {\"stress_load\": -1}}",
+                 "$.patient.stress_load: must be >= 0 and <= 5|got -1)");
+    EXPECT_ERROR(ctx, "{\"doses\": [], \"patient\": {\"episode_years\": 81}}",
+                 "$.patient.episode_years: must be >= 0 and <= 80|got 81)");
+    /* Switches. */
+    EXPECT_ERROR(ctx, "{\"doses\": [], \"mechanism\": \"yes\"}",
+                 "$.mechanism: expected true or false|got \"yes\"");
+    EXPECT_ERROR(ctx, "{\"doses\": [], \"open_label\": 1}", "$.open_label: expected true or false");
+    EXPECT_ERROR(ctx, "{\"doses\": [], \"noise\": null}",
+                 "$.noise: expected true or false|got null");
+    EXPECT_ERROR(ctx, "{\"doses\": [], \"seed\": -1}", "$.seed: expected a whole number|got -1)");
+    EXPECT_ERROR(ctx, "{\"doses\": [], \"seed\": 1.5}", "$.seed: expected a whole number|got 1.5)");
+    EXPECT_ERROR(ctx, "{\"doses\": [], \"seed\": 1e300}", "$.seed: expected a whole number");
+}
+
 static void write_file(const char *path, const char *text)
 {
     FILE *f = fopen(path, "wb");
@@ -424,8 +664,10 @@ static void test_files(ks_ctx *ctx)
                     "1,0,1,35,1,52.5,70\n"
                     "1,0.75,0,.,.,.,70\n"
                     "2,1,1,28,13,0,90\n");
-    write_file(json, "{\"patient\": {\"age_y\": 65}, \"dosing_file\": \"d.csv\","
-                     "\"span\": {\"days\": 2}, \"output\": {\"step_min\": 60}}");
+    write_file(json, "{\"patient\": {\"age_y\": 65, \"failed_trials\": 2}, "
+                     "\"dosing_file\": \"d.csv\", \"span\": {\"days\": 2}, "
+                     "\"output\": {\"step_min\": 60},"
+                     "\"events\": [{\"type\": \"therapy\", \"at_h\": 30.5}]}");
     ks_ctx_clear(ctx);
     ks_scenario *s = ks_scenario_load(ctx, json);
     if (!s)
@@ -440,9 +682,16 @@ static void test_files(ks_ctx *ctx)
         CHECK(a->n_doses == 1 && a->doses[0].route == KS_ROUTE_IV_INFUSION);
         CHECK(a->n_doses == 1 && fabs(a->doses[0].duration_h - 35.0 / 52.5) < 1e-12);
         CHECK(times_contain(a, 0.75) && times_contain(a, 35.0 / 52.5) && times_contain(a, 48.0));
-        CHECK(a->n_times == 49 + 2); /* 0..48 h hourly, 0.75 h, infusion end 2/3 h */
+        CHECK(a->n_times == 49 + 3); /* 0..48 h hourly, 0.75 h, infusion end 2/3 h, 30.5 h */
         CHECK(b->n_doses == 1 && b->doses[0].drug == KS_DRUG_ESKETAMINE && b->doses[0].device == 1);
-        CHECK(b->n_times == 49);
+        CHECK(b->n_times == 49 + 1); /* and the therapy session at 30.5 h */
+        /* The scenario's events and mechanism covariates apply to every subject; a dosing
+         * file's subjects are blinded unless open_label says otherwise. */
+        CHECK(a->n_events == 1 && b->n_events == 1 && b->events[0].kind == KS_EV_THERAPY &&
+              b->events[0].t_h == 30.5);
+        CHECK(a->has_cov && b->has_cov && a->cov.n_failed_trials == 2 &&
+              b->cov.n_failed_trials == 2);
+        CHECK(s->open_label == 0 && s->mechanism == 1);
         ks_scenario_free(s);
     }
     /* A file error names the CSV and the line; a missing file names the JSON field. */
@@ -470,8 +719,13 @@ static void test_examples(ks_ctx *ctx)
     if (!src)
         return;
     static const char *const names[] = {"ketamine_single_infusion.json",
-                                        "esketamine_induction.json", "ssri_daily.json",
-                                        "ketamine_course_weekdays.json", "nonmem_linked.json"};
+                                        "esketamine_induction.json",
+                                        "ssri_daily.json",
+                                        "ketamine_course_weekdays.json",
+                                        "nonmem_linked.json",
+                                        "ketamine_course_with_integration.json",
+                                        "saline_session_blinded.json",
+                                        "mtor_block_after_stress.json"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         char path[1024];
         snprintf(path, sizeof path, "%s/examples/scenarios/%s", src, names[i]);
@@ -484,6 +738,56 @@ static void test_examples(ks_ctx *ctx)
     }
 }
 
+/* examples/scenarios/ketamine_course_with_integration.json is documented as the default run
+ * written as a file: both must give the same subject (doses, events, covariates, output
+ * times) and switches. */
+static void test_default_as_file(ks_ctx *ctx)
+{
+    const char *src = getenv("KS_SRC");
+    if (!src)
+        return;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/examples/scenarios/ketamine_course_with_integration.json", src);
+    ks_ctx_clear(ctx);
+    ks_scenario *f = ks_scenario_load(ctx, path);
+    ks_scenario *d = ks_scenario_create_default(ctx);
+    CHECK(f != NULL && d != NULL);
+    if (f && d) {
+        const ks_subject *a = &f->subjects[0], *b = &d->subjects[0];
+        CHECK(f->n_subjects == 1 && f->t_end_h == d->t_end_h && f->outputs == d->outputs);
+        CHECK(f->mechanism == d->mechanism && f->open_label == d->open_label &&
+              f->noise == d->noise && f->seed == d->seed);
+        CHECK(a->patient.weight_kg == b->patient.weight_kg &&
+              a->patient.age_y == b->patient.age_y && a->patient.sex == b->patient.sex &&
+              a->patient.cyp2b6 == b->patient.cyp2b6 && a->patient.bdnf == b->patient.bdnf &&
+              a->patient.east_asian == b->patient.east_asian);
+        CHECK(a->has_cov && b->has_cov && a->cov.severity_madrs == b->cov.severity_madrs &&
+              a->cov.n_failed_trials == b->cov.n_failed_trials &&
+              a->cov.stress_load == b->cov.stress_load &&
+              a->cov.episode_years == b->cov.episode_years);
+        int ok = a->n_doses == b->n_doses;
+        for (size_t i = 0; ok && i < a->n_doses; i++)
+            ok = a->doses[i].drug == b->doses[i].drug && a->doses[i].route == b->doses[i].route &&
+                 fabs(a->doses[i].t_h - b->doses[i].t_h) < 1e-9 &&
+                 fabs(a->doses[i].amount_mg - b->doses[i].amount_mg) < 1e-12 &&
+                 fabs(a->doses[i].duration_h - b->doses[i].duration_h) < 1e-12;
+        CHECK(ok);
+        ok = a->n_events == b->n_events;
+        for (size_t i = 0; ok && i < a->n_events; i++)
+            ok = a->events[i].kind == b->events[i].kind &&
+                 fabs(a->events[i].t_h - b->events[i].t_h) < 1e-9 &&
+                 a->events[i].magnitude == b->events[i].magnitude &&
+                 a->events[i].duration_h == b->events[i].duration_h;
+        CHECK(ok);
+        ok = a->n_times == b->n_times;
+        for (size_t i = 0; ok && i < a->n_times; i++)
+            ok = fabs(a->times_h[i] - b->times_h[i]) < 1e-9;
+        CHECK(ok);
+    }
+    ks_scenario_free(f);
+    ks_scenario_free(d);
+}
+
 int main(void)
 {
     ks_ctx *ctx = ks_ctx_create();
@@ -493,8 +797,13 @@ int main(void)
     test_grid(ctx);
     test_doses(ctx);
     test_errors(ctx);
+    test_events(ctx);
+    test_mechanism_keys(ctx);
+    test_saline(ctx);
+    test_event_errors(ctx);
     test_files(ctx);
     test_examples(ctx);
+    test_default_as_file(ctx);
     ks_ctx_free(ctx);
     return ks_test_finish("test_scenario");
 }

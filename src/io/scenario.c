@@ -289,10 +289,9 @@ static int get_choice(jctx *j, const cJSON *obj, const char *key, const char *co
 static int parse_patient(jctx *j, const cJSON *obj, ks_patient *p, ks_pd_covariates *cov,
                          int *has_cov)
 {
-    static const char *const keys[] = {"weight_kg",      "age_y",         "sex",
-                                       "cyp2b6",         "bdnf",          "east_asian",
-                                       "baseline_madrs", "failed_trials", "stress_load",
-                                       "episode_years"};
+    static const char *const keys[] = {
+        "weight_kg",  "age_y",          "sex",           "cyp2b6",      "bdnf",
+        "east_asian", "baseline_madrs", "failed_trials", "stress_load", "episode_years"};
     static const char *const sex_names[] = {"male", "female"};
     static const int sex_values[] = {KS_SEX_MALE, KS_SEX_FEMALE};
     static const char *const cyp_names[] = {"normal", "intermediate", "poor",
@@ -703,6 +702,198 @@ static int parse_dose(jctx *j, const cJSON *obj, const ks_patient *patient, int 
     return 1;
 }
 
+/* An event specification: kind, magnitude and duration, with its timing as a dose schedule
+ * (start and repeat), so that events start and repeat exactly like doses. */
+typedef struct {
+    ks_dose_spec spec;    /* timing only (start_h, repeat) */
+    const char *time_key; /* "at_h", "at_day", "at_time" or NULL (default 0) */
+    ks_event_kind kind;
+    double magnitude;
+    double duration_h; /* > 0 for the interval events, else 0 */
+} event_entry;
+
+static int parse_event(jctx *j, const cJSON *obj, int start_weekday, event_entry *e)
+{
+    static const char *const keys[] = {"type",       "at_h",       "at_day",        "at_time",
+                                       "magnitude",  "duration_h", "duration_days", "every_h",
+                                       "every_days", "count",      "weekdays",      "weeks"};
+    static const char *const repeat_keys[] = {"every_h", "every_days", "count", "weekdays",
+                                              "weeks"};
+    memset(e, 0, sizeof *e);
+    e->spec.route = KS_ROUTE_IV_BOLUS; /* timing only: one event per administration */
+    e->spec.devices = 1;
+    e->spec.start_weekday = start_weekday;
+    e->magnitude = 1.0;
+    if (check_object(j, obj, keys, ARRAY_LEN(keys)) < 0)
+        return -1;
+
+    /* Type. */
+    const char *type = NULL;
+    int r = get_string(j, obj, "type", &type);
+    if (r < 0)
+        return -1;
+    char list[256] = "";
+    size_t o = 0;
+    for (int q = 0; q < (int)KS_EV_COUNT && o < sizeof list; q++)
+        o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", q ? ", " : "",
+                              ks_event_name((ks_event_kind)q));
+    if (r == 0) {
+        jfail_at(j, "type", NULL, "missing: the event type, one of %s", list);
+        return -1;
+    }
+    if (ks_event_from_name(type, &e->kind) != 0) {
+        jfail_at(j, "type", child(obj, "type"), "unknown event type; expected one of %s", list);
+        return -1;
+    }
+    const char *tname = ks_event_name(e->kind);
+    const int interval = ks_event_is_interval(e->kind);
+
+    /* Magnitude: none for a visit; a fraction for ablation and the blocks; an intensity or
+     * amplitude (1 = standard, docs/MODEL.md 10) for therapy and stress. */
+    const cJSON *mag = child(obj, "magnitude");
+    switch (e->kind) {
+    case KS_EV_VISIT:
+        if (mag) {
+            jfail_at(j, "magnitude", mag,
+                     "a visit has no magnitude (its expectation increment is the parameter "
+                     "plc.delta_v)");
+            return -1;
+        }
+        break;
+    case KS_EV_THERAPY:
+        if (get_number(j, obj, "magnitude", 0.0, 0, KS_MAX_EVENT_INTENSITY,
+                       "(therapy intensity; 1 = a standard session)", &e->magnitude) < 0)
+            return -1;
+        break;
+    case KS_EV_STRESS:
+        if (get_number(j, obj, "magnitude", 0.0, 0, KS_MAX_EVENT_INTENSITY,
+                       "(stress amplitude; 1 = the standard 21-day chronic stress)",
+                       &e->magnitude) < 0)
+            return -1;
+        break;
+    default: /* spine_ablation, anti_bdnf, ampa_block, mtor_block */
+        if (get_number(j, obj, "magnitude", 0.0, 0, 1.0, "(a fraction)", &e->magnitude) < 0)
+            return -1;
+        break;
+    }
+
+    /* Duration: required for the interval events, forbidden for the others. */
+    const cJSON *dh = child(obj, "duration_h"), *dd = child(obj, "duration_days");
+    if (!interval) {
+        if (dh || dd) {
+            const char *k = dh ? "duration_h" : "duration_days";
+            jfail_at(j, k, child(obj, k),
+                     "only for the interval events mtor_block and stress (this event is %s, "
+                     "which acts at one time)",
+                     tname);
+            return -1;
+        }
+    } else if (dh && dd) {
+        jfail_at(j, "duration_days", dd,
+                 "give exactly one of duration_h, duration_days (duration_h is given)");
+        return -1;
+    } else if (!dh && !dd) {
+        jfail_at(j, "duration_h", NULL,
+                 "missing: a %s event lasts over an interval; give duration_h or duration_days "
+                 "(> 0) (got neither)",
+                 tname);
+        return -1;
+    } else if (dh) {
+        if (get_number(j, obj, "duration_h", 0.0, 1, KS_MAX_SPAN_H, "h", &e->duration_h) < 0)
+            return -1;
+    } else {
+        double days = 0.0;
+        if (get_number(j, obj, "duration_days", 0.0, 1, KS_MAX_SPAN_H / 24.0, "days", &days) < 0)
+            return -1;
+        e->duration_h = 24.0 * days;
+    }
+
+    /* Start and repeats, as for doses (the repeat keys sit on the event itself). */
+    if (parse_start(j, obj, &e->spec, &e->time_key) < 0)
+        return -1;
+    int repeated = 0;
+    for (size_t k = 0; k < ARRAY_LEN(repeat_keys); k++)
+        repeated |= child(obj, repeat_keys[k]) != NULL;
+    if (repeated && read_repeat(j, obj, &e->spec) < 0)
+        return -1;
+    return 1;
+}
+
+/* Stable sort of events by time: (event, original position) pairs through qsort. */
+typedef struct {
+    ks_event ev;
+    size_t pos;
+} event_pos;
+
+static int cmp_event_pos(const void *a, const void *b)
+{
+    const event_pos *x = a, *y = b;
+    if (x->ev.t_h != y->ev.t_h)
+        return (x->ev.t_h > y->ev.t_h) - (x->ev.t_h < y->ev.t_h);
+    return (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+/* Expands the event specifications into *out (sorted by time, stable), *n_out events. */
+static ks_status expand_events(ks_ctx *ctx, const event_entry *entries, size_t n_entries,
+                               ks_event **out, size_t *n_out)
+{
+    size_t total = 0, cap_one = 1;
+    *out = NULL;
+    *n_out = 0;
+    for (size_t i = 0; i < n_entries; i++) {
+        size_t c = (size_t)ks_schedule_event_count(&entries[i].spec);
+        total += c;
+        if (c > cap_one)
+            cap_one = c;
+    }
+    if (total == 0)
+        return KS_OK;
+    ks_dose *tmp = ks_malloc(ctx, cap_one * sizeof *tmp);
+    event_pos *ep = ks_malloc(ctx, total * sizeof *ep);
+    ks_event *ev = ks_malloc(ctx, total * sizeof *ev);
+    if (!tmp || !ep || !ev) {
+        free(tmp);
+        free(ep);
+        free(ev);
+        return ctx ? ctx->status : KS_ERR_NOMEM;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < n_entries; i++) {
+        size_t m = ks_schedule_expand(&entries[i].spec, tmp);
+        for (size_t k = 0; k < m && n < total; k++, n++) {
+            ep[n].ev.t_h = tmp[k].t_h;
+            ep[n].ev.duration_h = entries[i].duration_h;
+            ep[n].ev.magnitude = entries[i].magnitude;
+            ep[n].ev.kind = entries[i].kind;
+            ep[n].pos = n;
+        }
+    }
+    qsort(ep, n, sizeof *ep, cmp_event_pos);
+    for (size_t k = 0; k < n; k++)
+        ev[k] = ep[k].ev;
+    free(tmp);
+    free(ep);
+    *out = ev;
+    *n_out = n;
+    return KS_OK;
+}
+
+/* Gives subject `sub` its events (copied) and mechanism covariates. */
+static ks_status subject_set_mechanism(ks_ctx *ctx, ks_subject *sub, const ks_event *events,
+                                       size_t n_events, const ks_pd_covariates *cov, int has_cov)
+{
+    if (n_events) {
+        sub->events = ks_malloc(ctx, n_events * sizeof *sub->events);
+        if (!sub->events)
+            return ctx ? ctx->status : KS_ERR_NOMEM;
+        memcpy(sub->events, events, n_events * sizeof *events);
+    }
+    sub->n_events = n_events;
+    sub->cov = *cov;
+    sub->has_cov = has_cov;
+    return KS_OK;
+}
+
 static int parse_span(jctx *j, const cJSON *obj, double *span_h)
 {
     static const char *const keys[] = {"days", "hours"};
@@ -900,20 +1091,26 @@ done:
 ks_scenario *ks_scenario_parse_ex(ks_ctx *ctx, const char *text, size_t len, const char *name,
                                   const char *base_dir, unsigned flags)
 {
-    static const char *const keys[] = {"$schema",       "name",    "description",
-                                       "start_weekday", "patient", "doses",
-                                       "dosing_file",   "span",    "output"};
+    static const char *const keys[] = {
+        "$schema", "name", "description", "start_weekday", "patient",    "doses", "dosing_file",
+        "events",  "span", "output",      "mechanism",     "open_label", "noise", "seed"};
     static const char *const wd_names[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
     static const int wd_values[] = {0, 1, 2, 3, 4, 5, 6};
     jctx jc, *j = &jc;
     char *copy = NULL;
     cJSON *root = NULL;
     dose_entry *entries = NULL;
+    event_entry *ev_entries = NULL;
+    ks_event *sevents = NULL; /* the expanded scenario events */
     ks_dose *events = NULL;
     double *extra = NULL, *times = NULL;
     ks_scenario *s = NULL;
     ks_nm_data nm = {NULL, 0};
     size_t n_entries = 0, n_events = 0, n_extra = 0, n_times = 0;
+    size_t n_ev_entries = 0, n_sevents = 0;
+    ks_pd_covariates cov;
+    int has_cov = 0;
+    ks_pd_covariates_init(&cov);
 
     if (!text && len)
         return ks_fail(ctx, KS_ERR_USAGE, "ks_scenario_parse: NULL text"), NULL;
@@ -1001,10 +1198,29 @@ ks_scenario *ks_scenario_parse_ex(ks_ctx *ctx, const char *text, size_t len, con
     const cJSON *pobj = child(root, "patient");
     if (pobj) {
         size_t saved = path_push_key(j, "patient");
-        r = parse_patient(j, pobj, &patient);
+        r = parse_patient(j, pobj, &patient, &cov, &has_cov);
         path_pop(j, saved);
         if (r < 0)
             goto fail;
+    }
+
+    /* Simulation switches (docs/SCENARIO.md, "Top level"). open_label's default depends on
+     * the subjects and is settled below. */
+    int mechanism = 1, open_label = -1, noise = 0;
+    double seed = 1.0;
+    if (get_bool(j, root, "mechanism", &mechanism) < 0 ||
+        get_bool(j, root, "open_label", &open_label) < 0 || get_bool(j, root, "noise", &noise) < 0)
+        goto fail;
+    {
+        const cJSON *v = child(root, "seed");
+        if (v && (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) ||
+                  v->valuedouble != floor(v->valuedouble) || v->valuedouble < 0.0 ||
+                  v->valuedouble > KS_MAX_SEED)) {
+            jfail_at(j, "seed", v, "expected a whole number from 0 to 2^53 (9007199254740992)");
+            goto fail;
+        }
+        if (v)
+            seed = v->valuedouble;
     }
 
     /* Span (explicit) and output options, before the doses that they bound. */
@@ -1099,6 +1315,45 @@ ks_scenario *ks_scenario_parse_ex(ks_ctx *ctx, const char *text, size_t len, con
                 last_event_h = nm.subjects[i].last_time_h;
     }
 
+    /* Events. */
+    const cJSON *eobj = child(root, "events");
+    if (eobj) {
+        size_t saved = path_push_key(j, "events");
+        if (!cJSON_IsArray(eobj)) {
+            jfail(j, eobj, "expected an array of events");
+            goto fail;
+        }
+        size_t n = (size_t)cJSON_GetArraySize(eobj);
+        if ((double)n > KS_MAX_EVENTS) {
+            jfail(j, NULL, "more than %.0f events (got %zu)", KS_MAX_EVENTS, n);
+            goto fail;
+        }
+        ev_entries = ks_calloc(ctx, n ? n : 1, sizeof *ev_entries);
+        if (!ev_entries)
+            goto fail;
+        double total_events = 0.0;
+        for (const cJSON *ev = eobj->child; ev; ev = ev->next) {
+            size_t s2 = path_push_index(j, n_ev_entries);
+            event_entry *ee = &ev_entries[n_ev_entries];
+            if (parse_event(j, ev, start_weekday, ee) < 0)
+                goto fail;
+            double ne = ks_schedule_event_count(&ee->spec);
+            total_events += ne;
+            if (total_events > KS_MAX_EVENTS) {
+                jfail(j, NULL,
+                      "the scenario expands to more than %.0f events (this event adds %.0f)",
+                      KS_MAX_EVENTS, ne);
+                goto fail;
+            }
+            double end_h = ks_schedule_last_time(&ee->spec) + ee->duration_h;
+            if (end_h > last_event_h)
+                last_event_h = end_h;
+            n_ev_entries++;
+            path_pop(j, s2);
+        }
+        path_pop(j, saved);
+    }
+
     /* The span: given, or 7 days past the last event (at least 7 days). */
     double extra_max = 0.0;
     if (out.times)
@@ -1136,6 +1391,36 @@ ks_scenario *ks_scenario_parse_ex(ks_ctx *ctx, const char *text, size_t len, con
             goto fail;
         }
     }
+    /* Every event inside the span: a point event at or before its end, an interval event
+     * starting before it (it may run past the end, like an infusion). */
+    for (size_t i = 0; i < n_ev_entries; i++) {
+        const event_entry *e = &ev_entries[i];
+        const int interval = ks_event_is_interval(e->kind);
+        double first = e->spec.start_h, last = ks_schedule_last_time(&e->spec);
+        int first_out = interval ? !(first < span_h) : !(first <= span_h);
+        int last_out = interval ? !(last < span_h) : !(last <= span_h);
+        char num[32];
+        if (first_out) {
+            ks_fail(ctx, KS_ERR_INPUT,
+                    "%s: $.events[%zu].%s: the %s event at %g h is %s the end of the span (%g "
+                    "h); lengthen span or move the event (got %s)",
+                    name, i, e->time_key ? e->time_key : "at_h", ks_event_name(e->kind), first,
+                    interval ? "not before" : "after", span_h,
+                    e->time_key ? ks_fmt_double(num, sizeof num, first) : "the default 0");
+            goto fail;
+        }
+        if (last_out) {
+            ks_fail(ctx, KS_ERR_INPUT,
+                    "%s: $.events[%zu].%s: the last repeat at %g h is %s the end of the span (%g "
+                    "h); lengthen span or lower the count (got %s)",
+                    name, i, e->spec.repeat == KS_REPEAT_WEEKDAYS ? "weeks" : "count", last,
+                    interval ? "not before" : "after", span_h,
+                    ks_fmt_double(num, sizeof num, last));
+            goto fail;
+        }
+    }
+    if (expand_events(ctx, ev_entries, n_ev_entries, &sevents, &n_sevents) != KS_OK)
+        goto fail;
     for (size_t i = 0; i < nm.n_subjects; i++) {
         if (nm.subjects[i].last_time_h > span_h) {
             char num[32];
@@ -1194,6 +1479,19 @@ ks_scenario *ks_scenario_parse_ex(ks_ctx *ctx, const char *text, size_t len, con
             extra[i] = v->valuedouble;
         }
     }
+    if (n_sevents) {
+        /* Event times and the ends of interval events (within the span) are output times. */
+        double *grown = ks_realloc(ctx, extra, (n_extra + 2 * n_sevents) * sizeof *extra);
+        if (!grown)
+            goto fail;
+        extra = grown;
+        for (size_t i = 0; i < n_sevents; i++) {
+            extra[n_extra++] = sevents[i].t_h;
+            double t1 = sevents[i].t_h + sevents[i].duration_h;
+            if (sevents[i].duration_h > 0.0 && t1 <= span_h)
+                extra[n_extra++] = t1;
+        }
+    }
     {
         /* Dose times, infusion ends and record times are output times too. */
         double n_more = 0.0;
@@ -1219,7 +1517,12 @@ ks_scenario *ks_scenario_parse_ex(ks_ctx *ctx, const char *text, size_t len, con
         goto fail;
     s->t_end_h = span_h;
     s->outputs = out.flags;
-    s->mechanism = 1; /* scenario files simulate the mechanism (scenario_internal.h) */
+    s->mechanism = mechanism;
+    /* open_label default: a scenario with doses is one patient, who knows what they receive;
+     * the subjects of a dosing file are a study's, blinded unless said otherwise. */
+    s->open_label = open_label >= 0 ? open_label : !fobj;
+    s->noise = noise;
+    s->seed = (uint64_t)seed;
     if (out.csv) {
         char *c = ks_strdup(ctx, out.csv);
         if (!c)
@@ -1240,7 +1543,9 @@ ks_scenario *ks_scenario_parse_ex(ks_ctx *ctx, const char *text, size_t len, con
         if (ks_output_times_build(ctx, span_h, step_h, events, n_events, extra, n_extra, &times,
                                   &n_times) != KS_OK)
             goto fail;
-        if (ks_scenario_add_subject(ctx, s, &patient, events, n_events, times, n_times) != KS_OK)
+        if (ks_scenario_add_subject(ctx, s, &patient, events, n_events, times, n_times) != KS_OK ||
+            subject_set_mechanism(ctx, &s->subjects[s->n_subjects - 1], sevents, n_sevents, &cov,
+                                  has_cov) != KS_OK)
             goto fail;
     } else {
         for (size_t i = 0; i < nm.n_subjects; i++) {
@@ -1262,7 +1567,9 @@ ks_scenario *ks_scenario_parse_ex(ks_ctx *ctx, const char *text, size_t len, con
             if (st != KS_OK)
                 goto fail;
             if (ks_scenario_add_subject(ctx, s, &sub->patient, sub->doses, sub->n_doses, times,
-                                        n_times) != KS_OK)
+                                        n_times) != KS_OK ||
+                subject_set_mechanism(ctx, &s->subjects[s->n_subjects - 1], sevents, n_sevents,
+                                      &cov, has_cov) != KS_OK)
                 goto fail;
             free(times);
             times = NULL;
@@ -1272,6 +1579,8 @@ ks_scenario *ks_scenario_parse_ex(ks_ctx *ctx, const char *text, size_t len, con
     free(extra);
     free(events);
     free(entries);
+    free(sevents);
+    free(ev_entries);
     ks_nm_data_free(&nm);
     cJSON_Delete(root);
     free(copy);
@@ -1281,6 +1590,8 @@ fail:
     free(extra);
     free(events);
     free(entries);
+    free(sevents);
+    free(ev_entries);
     ks_nm_data_free(&nm);
     ks_scenario_free(s);
     cJSON_Delete(root);

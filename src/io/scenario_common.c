@@ -167,15 +167,15 @@ ks_status ks_output_times_build(ks_ctx *ctx, double t_end_h, double step_h, cons
     return KS_OK;
 }
 
-/* The default scenario: a 70 kg, 40 y man with CYP2B6 normal (*1 homozygous) and BDNF Val/Val gets
- * ketamine 0.5 mg/kg IV over 40 min at t = 0 -- the regimen of the antidepressant trials
- * (Berman 2000; Zarate 2006) -- followed for 7 days with output every 5 min. */
-/* The story of the default `ketasim run`: a treatment-resistant patient (baseline MADRS 34,
- * three failed adequate trials, typical stress load and episode length) receives six racemic
- * ketamine infusions (0.5 mg/kg over 40 min) on Monday, Wednesday and Friday of two weeks at
- * 09:00, an integration (therapy) session at 10:00 the day after each infusion and a rating
- * visit every week at 08:00 (before the infusion on treatment days); 28 days, output every
- * 10 min; PK and mechanism outputs. The typical patient: no mood noise. */
+/* The default scenario (docs/SCENARIO.md, "The default scenario"): a treatment-resistant
+ * patient -- the reference 70 kg, 40-year-old man (CYP2B6 normal, BDNF Val/Val), MADRS 34 in the
+ * depressed state, three failed adequate trials, typical stress load and episode length --
+ * receives six racemic ketamine infusions (0.5 mg/kg over 40 min, the regimen of Berman 2000
+ * and Zarate 2006) on Monday, Wednesday and Friday of two weeks at 09:00, an integration (therapy)
+ * session at 10:00 the day after each infusion and a rating visit on days 0, 7, 14 and 21 at 08:00
+ * (before the infusion on treatment days); 28 days, output every 10 min; PK and mechanism outputs.
+ * Open label (the patient knows the treatment), no mood noise (the typical patient's course),
+ * seed 1. */
 ks_scenario *ks_scenario_create_default(ks_ctx *ctx)
 {
     static const double infusion_days[6] = {0, 2, 4, 7, 9, 11};
@@ -188,7 +188,7 @@ ks_scenario *ks_scenario_create_default(ks_ctx *ctx)
     ks_patient_init(&p);
     p.id = 1;
     ks_dose d[6];
-    ks_event ev[6 + 5];
+    ks_event ev[6 + 4];
     size_t ne = 0;
     for (int i = 0; i < 6; i++) {
         memset(&d[i], 0, sizeof d[i]);
@@ -199,12 +199,15 @@ ks_scenario *ks_scenario_create_default(ks_ctx *ctx)
         d[i].route = KS_ROUTE_IV_INFUSION;
         ev[ne++] = (ks_event){24.0 * (infusion_days[i] + 1.0) + 10.0, 0.0, 1.0, KS_EV_THERAPY};
     }
-    for (int w = 0; w <= 4; w++)
+    for (int w = 0; w < 4; w++) /* days 0, 7, 14, 21: inside the 28-day span */
         ev[ne++] = (ks_event){24.0 * 7.0 * w + 8.0, 0.0, 1.0, KS_EV_VISIT};
     ks_events_sort(ev, ne);
     s->t_end_h = 28.0 * 24.0;
     s->outputs = KS_OUT_PLASMA | KS_OUT_EFFECT_SITE;
     s->mechanism = 1; /* the default run simulates the mechanism (scenario_internal.h) */
+    s->open_label = 1;
+    s->noise = 0;
+    s->seed = 1;
     if (ks_output_grid(ctx, s->t_end_h, 10.0 / 60.0, d, 6, &times, &n_times) != KS_OK)
         goto fail;
     if (ks_scenario_add_subject(ctx, s, &p, d, 6, times, n_times) != KS_OK)

@@ -1,6 +1,7 @@
 /*
  * patient_sim.c -- one patient through the whole chain (PK and mechanism) with the reference
- * integrator (CVODE), or the PK alone in closed form.
+ * integrator (CVODE), with the fast path (patient_fast.h: exact PK, Rosenbrock-W mechanism)
+ * along the same walk of events, or the PK alone in closed form.
  *
  * Semantics (the validation, the trials and the tests rely on them):
  *   - Start: PK state zero, mechanism state ks_pd_initial_state (the patient's drug-free steady
@@ -35,6 +36,8 @@
  *     solver failure or a non-finite output fails with KS_ERR_SOLVER naming the patient key
  *     and the time.
  *   - KS_SOLVER_CLOSED_FORM (PK only): ks_pk_closed_form at the output times.
+ *   - KS_SOLVER_FAST: the same walk (apply_discontinuities, next_break, record and the session
+ *     samples are shared); only the integration between stops differs (patient_fast.c).
  *
  * Cost: the workspace holds every buffer; the PK system is rebuilt only when the patient's
  * covariates change; one CVODE instance per system size is kept. Nothing is allocated or
@@ -45,6 +48,7 @@
 #include "core/internal.h"
 #include "core/rng.h"
 #include "model/model.h"
+#include "sim/patient_fast.h"
 #include "sim/simulate.h"
 #include "solve/integrator.h"
 
@@ -191,6 +195,7 @@ struct ks_sim_workspace {
     ks_model model;
     integ_slot integ[KS_SIM_MAX_INTEG];
     int n_integ;
+    ks_fast_integ *fast; /* KS_SOLVER_FAST only */
     /* per dose */
     double *dose_in; /* [cap_doses][KS_PK_MAXN] full PK inputs */
     int *is_rate;
@@ -217,7 +222,8 @@ ks_sim_workspace *ks_sim_workspace_create(ks_ctx *ctx, const ks_sim_options *opt
         ks_sim_options_init(&defaults);
         opt = &defaults;
     }
-    if (opt->solver != KS_SOLVER_CVODE && opt->solver != KS_SOLVER_CLOSED_FORM) {
+    if (opt->solver != KS_SOLVER_CVODE && opt->solver != KS_SOLVER_CLOSED_FORM &&
+        opt->solver != KS_SOLVER_FAST) {
         ks_fail(ctx, KS_ERR_USAGE, "ks_sim_workspace_create: unknown solver (got %d)",
                 (int)opt->solver);
         return NULL;
@@ -234,6 +240,10 @@ ks_sim_workspace *ks_sim_workspace_create(ks_ctx *ctx, const ks_sim_options *opt
         return NULL;
     }
     ws->opt = *opt;
+    if (opt->solver == KS_SOLVER_FAST && !(ws->fast = ks_fast_create(ctx))) {
+        free(ws);
+        return NULL;
+    }
     return ws;
 }
 
@@ -250,6 +260,7 @@ void ks_sim_workspace_free(ks_sim_workspace *ws)
     free(ws->active);
     free(ws->nu);
     free(ws->xcf);
+    ks_fast_free(ws->fast);
     free(ws);
 }
 
@@ -799,8 +810,14 @@ static ks_status sim_patient(ks_ctx *ctx, const ks_model_typical *typ, ks_sim_wo
             m->nu_dt = KS_NOISE_GRID_H;
         }
     }
-    void *integ = integrator_for(ctx, ws, m->n);
-    if (!integ) {
+    /* The same walk drives both paths: CVODE (reference) or the fast path (patient_fast.h). */
+    ks_fast_integ *fast = ws->opt.solver == KS_SOLVER_FAST ? ws->fast : NULL;
+    void *integ = NULL;
+    if (fast) {
+        if ((st = ks_fast_setup(ctx, fast, m)) != KS_OK) {
+            return st;
+        }
+    } else if (!(integ = integrator_for(ctx, ws, m->n))) {
         return ks_ctx_status(ctx);
     }
     *integ_used = integ;
@@ -823,8 +840,11 @@ static ks_status sim_patient(ks_ctx *ctx, const ks_model_typical *typ, ks_sim_wo
         const double t_next = next_break(&w, t);
         const double te = fmin(t_next, t_last);
         const int quiet = !w.mech && all_zero(ws->y, m->n) && all_zero(m->u, m->n_pk);
-        if (!quiet && (st = it->reset(ctx, integ, &ode, t, ws->y)) != KS_OK) {
-            return st;
+        if (!quiet) {
+            st = fast ? ks_fast_reset(ctx, fast, t, ws->y) : it->reset(ctx, integ, &ode, t, ws->y);
+            if (st != KS_OK) {
+                return st;
+            }
         }
         for (;;) {
             double tout = te;
@@ -840,8 +860,20 @@ static ks_status sim_patient(ks_ctx *ctx, const ks_model_typical *typ, ks_sim_wo
                     is_out = 0;
                 }
             }
-            if (!quiet && (st = it->advance(ctx, integ, tout, te, ws->y)) != KS_OK) {
-                return st;
+            if (!quiet) {
+                if (fast) {
+                    /* outputs end a step; a session sample is interpolated inside one that
+                     * stops at the next output time */
+                    const int exact = is_out || !is_sample;
+                    const double thard =
+                        w.k < run->n_times && run->times_h[w.k] < t_next ? run->times_h[w.k] : te;
+                    st = ks_fast_advance(ctx, fast, tout, exact ? tout : thard, exact, ws->y);
+                } else {
+                    st = it->advance(ctx, integ, tout, te, ws->y);
+                }
+                if (st != KS_OK) {
+                    return st;
+                }
             }
             if (is_sample || (is_out && w.sess_open)) {
                 session_sample(&w, tout);
@@ -882,11 +914,15 @@ ks_status ks_sim_patient(ks_ctx *ctx, const ks_model_typical *typ, ks_sim_worksp
     for (int i = 0; stats && i < ws->n_integ; i++) {
         ks_integrator_cvode.stats(ws->integ[i].state, &before);
     }
+    if (stats) {
+        ks_fast_stats(ws->fast, &before);
+    }
     ks_status st = sim_patient(ctx, typ, ws, run, sel, n_sel, out, &integ);
     if (stats) {
         for (int i = 0; i < ws->n_integ; i++) {
             ks_integrator_cvode.stats(ws->integ[i].state, &after);
         }
+        ks_fast_stats(ws->fast, &after);
         stats->steps += after.steps - before.steps;
         stats->rhs_evals += after.rhs_evals - before.rhs_evals;
         stats->jac_evals += after.jac_evals - before.jac_evals;

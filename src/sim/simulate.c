@@ -98,7 +98,8 @@ ks_result *ks_simulate(ks_ctx *ctx, const ks_params *params, const ks_scenario *
         ks_sim_options_init(&defaults);
         opt = &defaults;
     }
-    if (opt->solver != KS_SOLVER_CVODE && opt->solver != KS_SOLVER_CLOSED_FORM) {
+    if (opt->solver != KS_SOLVER_CVODE && opt->solver != KS_SOLVER_CLOSED_FORM &&
+        opt->solver != KS_SOLVER_FAST) {
         ks_fail(ctx, KS_ERR_USAGE, "ks_simulate: unknown solver (got %d)", (int)opt->solver);
         return NULL;
     }
@@ -106,7 +107,7 @@ ks_result *ks_simulate(ks_ctx *ctx, const ks_params *params, const ks_scenario *
         ks_fail(ctx, KS_ERR_INPUT, "%s: the scenario has no subjects", scenario->name);
         return NULL;
     }
-    const int mech = scenario->mechanism && opt->solver == KS_SOLVER_CVODE;
+    const int mech = scenario->mechanism && opt->solver != KS_SOLVER_CLOSED_FORM;
     if (!(ws = ks_sim_workspace_create(ctx, opt))) {
         goto fail;
     }

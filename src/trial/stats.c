@@ -196,3 +196,29 @@ void ks_paired(const ks_welford *d, ks_contrast *out)
     out->df = (double)(d->n - 1);
     contrast_finish(out);
 }
+
+double ks_norm_cdf(double z)
+{
+    return 0.5 * erfc(-z / sqrt(2.0));
+}
+
+void ks_prop_diff(size_t x1, size_t n1, size_t x2, size_t n2, ks_contrast *out)
+{
+    if (n1 == 0 || n2 == 0 || x1 > n1 || x2 > n2) {
+        contrast_nan(out);
+        return;
+    }
+    double p1 = (double)x1 / (double)n1, p2 = (double)x2 / (double)n2, l1, u1, l2, u2;
+    ks_wilson_ci95(x1, n1, &l1, &u1);
+    ks_wilson_ci95(x2, n2, &l2, &u2);
+    out->diff = p1 - p2;
+    out->ci_low = out->diff - sqrt((p1 - l1) * (p1 - l1) + (u2 - p2) * (u2 - p2));
+    out->ci_high = out->diff + sqrt((u1 - p1) * (u1 - p1) + (p2 - l2) * (p2 - l2));
+    double pp = (double)(x1 + x2) / (double)(n1 + n2);
+    out->se = sqrt(pp * (1.0 - pp) * (1.0 / (double)n1 + 1.0 / (double)n2));
+    out->df = INFINITY;
+    if (out->se > 0.0)
+        out->p_value = 2.0 * (1.0 - ks_norm_cdf(fabs(out->diff) / out->se));
+    else
+        out->p_value = 1.0; /* both proportions 0 or both 1: no evidence of a difference */
+}

@@ -66,4 +66,15 @@ void ks_welch(size_t n1, double mean1, double var1, size_t n2, double mean2, dou
  * se = sd_d / sqrt(n), df = n - 1. NaN fields when n < 2. */
 void ks_paired(const ks_welford *d, ks_contrast *out);
 
+/* Difference of two independent proportions x1/n1 - x2/n2 with the 95% hybrid score interval
+ * of Newcombe 1998 (Stat Med 17:873, method 10), built from the two Wilson intervals (l, u):
+ *   lower = d - sqrt((p1 - l1)^2 + (u2 - p2)^2),  upper = d + sqrt((u1 - p1)^2 + (p2 - l2)^2),
+ * and the two-sided p value of the pooled two-proportion z test (equal to Pearson's chi-square
+ * test without continuity correction): z = d / sqrt(p (1 - p) (1/n1 + 1/n2)), p pooled.
+ * NaN fields when n1 or n2 is 0; p = 1 when both proportions are 0 or both 1. */
+void ks_prop_diff(size_t x1, size_t n1, size_t x2, size_t n2, ks_contrast *out);
+
+/* Standard normal distribution function Phi(z) = erfc(-z / sqrt 2) / 2. */
+double ks_norm_cdf(double z);
+
 #endif /* KS_TRIAL_STATS_H */

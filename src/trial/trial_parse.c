@@ -527,9 +527,103 @@ nomem:
     return NULL;
 }
 
-static int parse_arm(jp *j, const cJSON *obj, size_t i, double span_h, ks_trial_arm *arm)
+/* A time object {"min"|"h"|"day": x} that must name one of the trial's visits; *visit is its
+ * index. `key` is the member of obj holding the time object. */
+static int get_visit(jp *j, const cJSON *obj, const char *key, const ks_trial *t, int allow_baseline,
+                     size_t *visit)
 {
-    static const char *const keys[] = {"name", "doses", "events", "open_label", "description"};
+    static const char *const keys[] = {"min", "h", "day"};
+    static const double mult[] = {1.0 / 60.0, 1.0, 24.0};
+    const cJSON *o = child(obj, key);
+    if (!o)
+        return 0;
+    size_t s = push(j, ".%s", key);
+    int r = -1;
+    double th = 0.0;
+    if (check_object(j, o, keys, ARRAY_LEN(keys)) < 0 ||
+        get_time(j, o, keys, mult, 3, t->span_h, &th) < 0)
+        goto out;
+    for (size_t v = allow_baseline ? 0 : 1; v < t->n_visits; v++)
+        if (fabs(t->visits[v].t_h - th) < 1e-9) {
+            *visit = v;
+            r = 1;
+            goto out;
+        }
+    jfail(j, o, "must be one of the trial's visits%s", allow_baseline ? "" : " after baseline");
+out:
+    pop(j, s);
+    return r;
+}
+
+static int parse_flex(jp *j, const cJSON *arr, const ks_trial *t, ks_trial_arm *arm)
+{
+    static const char *const keys[] = {"visit", "if_improvement_below",
+                                       "if_improvement_points_below", "drug", "mg", "mg_per_kg", "factor"};
+    size_t s = push(j, ".flex_dose");
+    int r = -1;
+    int n = cJSON_GetArraySize(arr);
+    if (!cJSON_IsArray(arr) || n > KS_TRIAL_MAX_FLEX) {
+        jfail(j, arr, "expected an array of at most %d flexible-dose rules", KS_TRIAL_MAX_FLEX);
+        goto out;
+    }
+    size_t i = 0;
+    for (const cJSON *e = arr->child; e; e = e->next, i++) {
+        size_t s2 = push(j, "[%zu]", i);
+        ks_trial_flex *f = &arm->flex[i];
+        memset(f, 0, sizeof *f);
+        f->drug = -1;
+        double frac = -1.0, pts = -1.0;
+        const char *drug = NULL;
+        int rv = 0, rf = 0, rp = 0, rm = 0, rk = 0, rx = 0;
+        int bad = check_object(j, e, keys, ARRAY_LEN(keys)) < 0 ||
+                  (rv = get_visit(j, e, "visit", t, 0, &f->visit)) < 0 ||
+                  (rf = get_number(j, e, "if_improvement_below", 0.0, 1, 1.0,
+                                   "fraction of the baseline score", &frac)) < 0 ||
+                  (rp = get_number(j, e, "if_improvement_points_below", -60.0, 0, 60.0,
+                                   "score points", &pts)) < 0 ||
+                  get_string(j, e, "drug", 64, &drug) < 0 ||
+                  (rm = get_number(j, e, "mg", 0.0, 1, 1e5, "mg", &f->mg)) < 0 ||
+                  (rk = get_number(j, e, "mg_per_kg", 0.0, 1, 100.0, "mg/kg", &f->mg_per_kg)) < 0 ||
+                  (rx = get_number(j, e, "factor", 0.0, 1, 100.0, "multiple of the amount",
+                                   &f->factor)) < 0;
+        if (!bad && rv == 0)
+            bad = jfail(j, e, "\"visit\" is required, e.g. {\"day\": 4}") < 0;
+        if (!bad && rf + rp != 1)
+            bad = jfail(j, e, "give exactly one of if_improvement_below and "
+                              "if_improvement_points_below") < 0;
+        if (!bad && rm + rk + rx != 1)
+            bad = jfail(j, e, "give exactly one of mg, mg_per_kg (the new amount) and factor") <
+                  0;
+        if (!bad && drug) {
+            ks_drug d;
+            if (ks_drug_from_name(drug, &d) != 0) {
+                size_t s3 = push(j, ".drug");
+                bad = jfail(j, child(e, "drug"), "unknown drug") < 0;
+                pop(j, s3);
+            } else {
+                f->drug = (int)d;
+            }
+        }
+        if (!bad && i > 0 && f->visit < arm->flex[i - 1].visit)
+            bad = jfail(j, e, "flexible-dose rules must be in visit order") < 0;
+        pop(j, s2);
+        if (bad)
+            goto out;
+        f->by_fraction = rf == 1;
+        f->threshold = rf == 1 ? frac : pts;
+        arm->n_flex = i + 1;
+    }
+    r = 1;
+out:
+    pop(j, s);
+    return r;
+}
+
+static int parse_arm(jp *j, const cJSON *obj, size_t i, const ks_trial *t, ks_trial_arm *arm)
+{
+    static const char *const keys[] = {"name",       "doses",       "events",
+                                       "open_label", "description", "flex_dose"};
+    double span_h = t->span_h;
     size_t s = push(j, ".arms[%zu]", i);
     int r = -1;
     const char *name = NULL, *desc = NULL;
@@ -590,6 +684,9 @@ static int parse_arm(jp *j, const cJSON *obj, size_t i, double span_h, ks_trial_
     }
     const cJSON *ev = child(obj, "events");
     if (ev && parse_events(j, ev, span_h, &arm->events, &arm->n_events) < 0)
+        goto out;
+    const cJSON *fx = child(obj, "flex_dose");
+    if (fx && parse_flex(j, fx, t, arm) < 0)
         goto out;
     r = 1;
 out:
@@ -663,10 +760,252 @@ out:
     return r;
 }
 
+/* An arm named by the string e (array item or member); *arm is its index. */
+static int arm_by_name(jp *j, const cJSON *e, const ks_trial *t, size_t *arm)
+{
+    if (!cJSON_IsString(e) || !e->valuestring)
+        return jfail(j, e, "expected an arm name");
+    for (size_t a = 0; a < t->n_arms; a++)
+        if (strcmp(t->arms[a].name, e->valuestring) == 0) {
+            *arm = a;
+            return 1;
+        }
+    return jfail(j, e, "no arm has this name");
+}
+
+/* A non-empty array of distinct arm names. */
+static int arm_list(jp *j, const cJSON *arr, const ks_trial *t, size_t *out, size_t *n_out)
+{
+    int n = cJSON_GetArraySize(arr);
+    if (!cJSON_IsArray(arr) || n < 1 || (size_t)n > t->n_arms)
+        return jfail(j, arr, "expected an array of 1 to %zu arm names", t->n_arms);
+    size_t i = 0;
+    for (const cJSON *e = arr->child; e; e = e->next, i++) {
+        size_t s = push(j, "[%zu]", i);
+        int r = arm_by_name(j, e, t, &out[i]);
+        for (size_t k = 0; r > 0 && k < i; k++)
+            if (out[k] == out[i])
+                r = jfail(j, e, "an arm may be named only once");
+        pop(j, s);
+        if (r < 0)
+            return -1;
+    }
+    *n_out = i;
+    return 1;
+}
+
+static int parse_phases(jp *j, const cJSON *arr, ks_trial *t)
+{
+    static const char *const keys[] = {"name", "until", "arms", "randomise"};
+    static const char *const tkeys[] = {"min", "h", "day"};
+    static const double tmult[] = {1.0 / 60.0, 1.0, 24.0};
+    static const char *const sel_names[] = {"all", "responders", "remitters"};
+    size_t s = push(j, ".phases");
+    int r = -1;
+    int n = cJSON_GetArraySize(arr);
+    if (!cJSON_IsArray(arr) || n < 1 || n > KS_TRIAL_MAX_PHASES) {
+        jfail(j, arr, "expected an array of 1 to %d phases", KS_TRIAL_MAX_PHASES);
+        goto out;
+    }
+    if (t->design != KS_DESIGN_PARALLEL) {
+        jfail(j, arr, "phases need the parallel design");
+        goto out;
+    }
+    size_t i = 0;
+    double start = 0.0;
+    for (const cJSON *e = arr->child; e; e = e->next, i++) {
+        size_t s2 = push(j, "[%zu]", i);
+        ks_trial_phase *ph = &t->phases[i];
+        const char *name = NULL;
+        const cJSON *u = child(e, "until"), *ar = child(e, "arms"), *rz = child(e, "randomise");
+        int bad = check_object(j, e, keys, ARRAY_LEN(keys)) < 0 ||
+                  get_string(j, e, "name", KS_TRIAL_MAX_NAME, &name) < 0;
+        if (!bad && !name)
+            bad = jfail(j, e, "\"name\" is required (e.g. \"induction\")") < 0;
+        if (!bad)
+            snprintf(ph->name, sizeof ph->name, "%s", name);
+        ph->start_h = start;
+        ph->end_h = t->span_h;
+        if (!bad && u) {
+            size_t s3 = push(j, ".until");
+            bad = check_object(j, u, tkeys, ARRAY_LEN(tkeys)) < 0 ||
+                  get_time(j, u, tkeys, tmult, 3, t->span_h, &ph->end_h) < 0;
+            if (!bad && !(ph->end_h > start))
+                bad = jfail(j, u, "a phase must end after it starts (%g h)", start) < 0;
+            pop(j, s3);
+        } else if (!bad && e->next) {
+            bad = jfail(j, e, "\"until\" is required in every phase but the last") < 0;
+        }
+        if (!bad && !e->next && fabs(ph->end_h - t->span_h) > 1e-9) {
+            size_t s3 = push(j, ".until");
+            bad = jfail(j, u, "the last phase must end at the end of the span (%g h)",
+                        t->span_h) < 0;
+            pop(j, s3);
+        }
+        if (!bad && ar) {
+            size_t s3 = push(j, ".arms");
+            if (i > 0)
+                bad = jfail(j, ar, "only the first phase allocates arms (later phases keep them "
+                                   "or re-randomise)") < 0;
+            else
+                bad = arm_list(j, ar, t, t->initial_arms, &t->n_initial_arms) < 0;
+            pop(j, s3);
+        }
+        if (!bad && rz) {
+            static const char *const rkeys[] = {"select", "arms"};
+            size_t s3 = push(j, ".randomise");
+            int v = 0;
+            if (i == 0)
+                bad = jfail(j, rz, "the first phase cannot re-randomise (use \"arms\")") < 0;
+            else if (t->withdrawal)
+                bad = jfail(j, rz, "only one phase may re-randomise") < 0;
+            if (!bad)
+                bad = check_object(j, rz, rkeys, ARRAY_LEN(rkeys)) < 0 ||
+                      get_choice(j, rz, "select", sel_names, ARRAY_LEN(sel_names), &v) < 0;
+            if (!bad) {
+                const cJSON *wa = child(rz, "arms");
+                size_t s4 = push(j, ".arms");
+                if (!wa)
+                    bad = jfail(j, rz, "\"arms\" is required: the arms to randomise to") < 0;
+                else
+                    bad = arm_list(j, wa, t, t->withdrawal_arms, &t->n_withdrawal_arms) < 0;
+                pop(j, s4);
+            }
+            if (!bad) {
+                /* the selection is made at the last visit at or before the boundary */
+                size_t dv = 0;
+                for (size_t k = 1; k < t->n_visits; k++)
+                    if (t->visits[k].t_h <= start + 1e-9)
+                        dv = k;
+                if (dv == 0)
+                    bad = jfail(j, rz, "re-randomisation at %g h needs a rating visit after "
+                                       "baseline and at or before it", start) < 0;
+                t->withdrawal = 1;
+                t->withdrawal_phase = i;
+                t->withdrawal_visit = dv;
+                t->withdrawal_h = start;
+                t->withdrawal_select = (ks_select)v;
+            }
+            pop(j, s3);
+        }
+        pop(j, s2);
+        if (bad)
+            goto out;
+        start = ph->end_h;
+        t->n_phases = i + 1;
+    }
+    r = 1;
+out:
+    pop(j, s);
+    return r;
+}
+
+static int parse_dropout(jp *j, const cJSON *obj, ks_trial *t)
+{
+    static const char *const keys[] = {"per_visit", "lack_of_efficacy"};
+    size_t s = push(j, ".dropout");
+    int r = -1;
+    if (check_object(j, obj, keys, ARRAY_LEN(keys)) < 0 ||
+        get_number(j, obj, "per_visit", 0.0, 0, 1.0, "probability per visit",
+                   &t->dropout_per_visit) < 0)
+        goto out;
+    const cJSON *o = child(obj, "lack_of_efficacy");
+    if (o) {
+        static const char *const k2[] = {"from", "improvement_below"};
+        static const char *const tkeys[] = {"min", "h", "day"};
+        static const double tmult[] = {1.0 / 60.0, 1.0, 24.0};
+        size_t s2 = push(j, ".lack_of_efficacy");
+        int rb = 0;
+        int bad = check_object(j, o, k2, ARRAY_LEN(k2)) < 0 ||
+                  (rb = get_number(j, o, "improvement_below", 0.0, 1, 1.0,
+                                   "fraction of the baseline score", &t->dropout_loe_below)) < 0;
+        if (!bad && rb == 0)
+            bad = jfail(j, o, "\"improvement_below\" is required") < 0;
+        const cJSON *f = child(o, "from");
+        if (!bad && f) {
+            size_t s3 = push(j, ".from");
+            bad = check_object(j, f, tkeys, ARRAY_LEN(tkeys)) < 0 ||
+                  get_time(j, f, tkeys, tmult, 3, t->span_h, &t->dropout_loe_from_h) < 0;
+            pop(j, s3);
+        }
+        pop(j, s2);
+        if (bad)
+            goto out;
+        t->dropout_loe = 1;
+    }
+    r = 1;
+out:
+    pop(j, s);
+    return r;
+}
+
+/* endpoints.relapse and endpoints.primary (after the arms, visits and phases). */
+static int parse_endpoints_late(jp *j, const cJSON *obj, ks_trial *t)
+{
+    static const char *const measures[] = {"change", "response", "remission", "relapse"};
+    static const char *const analyses[] = {"locf", "observed_case"};
+    size_t s = push(j, ".endpoints");
+    int r = -1;
+    const cJSON *o = child(obj, "relapse");
+    if (o) {
+        static const char *const k2[] = {"min_score", "consecutive"};
+        size_t s2 = push(j, ".relapse");
+        double c = 1.0;
+        int rm = 0;
+        int bad = check_object(j, o, k2, ARRAY_LEN(k2)) < 0 ||
+                  (rm = get_number(j, o, "min_score", 0.0, 0, ks_scale_max(t->scale),
+                                   "score points", &t->relapse_min)) < 0 ||
+                  get_integer(j, o, "consecutive", 1.0, 10.0, &c) < 0;
+        if (!bad && rm == 0)
+            bad = jfail(j, o, "\"min_score\" is required (e.g. 22 on the MADRS)") < 0;
+        pop(j, s2);
+        if (bad)
+            goto out;
+        t->relapse = 1;
+        t->relapse_consecutive = (size_t)c;
+    }
+    if ((o = child(obj, "primary"))) {
+        static const char *const k2[] = {"measure", "visit", "arm", "analysis", "alpha"};
+        size_t s2 = push(j, ".primary");
+        int m = 0, ana = 0;
+        const cJSON *arm = NULL;
+        int bad = check_object(j, o, k2, ARRAY_LEN(k2)) < 0 ||
+                  get_choice(j, o, "measure", measures, ARRAY_LEN(measures), &m) < 0 ||
+                  get_visit(j, o, "visit", t, 0, &t->primary_visit) < 0 ||
+                  get_choice(j, o, "analysis", analyses, ARRAY_LEN(analyses), &ana) < 0 ||
+                  get_number(j, o, "alpha", 0.0, 1, 0.5, "two-sided level", &t->alpha) < 0;
+        if (!bad && (arm = child(o, "arm"))) {
+            size_t s3 = push(j, ".arm");
+            bad = arm_by_name(j, arm, t, &t->primary_arm) < 0;
+            const size_t *an = t->withdrawal ? t->withdrawal_arms : t->initial_arms;
+            size_t nan_ = t->withdrawal ? t->n_withdrawal_arms : t->n_initial_arms;
+            int in = 0;
+            for (size_t k = 0; k < nan_; k++)
+                in |= an[k] == t->primary_arm;
+            if (!bad && !in)
+                bad = jfail(j, arm, "the primary arm must be one of the analysed arms") < 0;
+            if (!bad && t->primary_arm == t->reference_arm)
+                bad = jfail(j, arm, "the primary arm must differ from the reference arm") < 0;
+            pop(j, s3);
+        }
+        if (!bad && m == KS_MEASURE_RELAPSE && !t->relapse)
+            bad = jfail(j, o, "the relapse measure needs endpoints.relapse") < 0;
+        pop(j, s2);
+        if (bad)
+            goto out;
+        t->primary_measure = (ks_measure)m;
+        t->primary_oc = ana;
+    }
+    r = 1;
+out:
+    pop(j, s);
+    return r;
+}
+
 static int parse_endpoints(jp *j, const cJSON *obj, ks_trial *t, const char **ref)
 {
-    static const char *const keys[] = {"scale", "response_fraction", "remission_max",
-                                       "reference_arm"};
+    static const char *const keys[] = {"scale",         "response_fraction", "remission_max",
+                                       "reference_arm", "relapse",           "primary"};
     static const char *const scale_names[] = {"madrs", "hdrs17"};
     size_t s = push(j, ".endpoints");
     int r = -1, v;
@@ -751,7 +1090,8 @@ ks_trial *ks_trial_parse_internal(ks_ctx *ctx, const char *text, size_t len, con
 {
     static const char *const keys[] = {"$schema",   "name",   "description", "seed",
                                        "n_per_arm", "span",   "design",      "population",
-                                       "arms",      "visits", "endpoints"};
+                                       "arms",      "visits", "endpoints",   "phases",
+                                       "dropout"};
     static const char *const design_names[] = {"parallel", "crossover"};
     jp j = {ctx, name ? name : "<trial>", base_dir, "$", 1};
     ks_trial *t = NULL;
@@ -835,7 +1175,7 @@ ks_trial *ks_trial_parse_internal(ks_ctx *ctx, const char *text, size_t len, con
     size_t i = 0;
     for (const cJSON *e = o->child; e; e = e->next, i++) {
         t->n_arms = i + 1;
-        if (parse_arm(&j, e, i, t->span_h, &t->arms[i]) < 0)
+        if (parse_arm(&j, e, i, t, &t->arms[i]) < 0)
             goto fail;
         for (size_t k = 0; k < i; k++)
             if (strcmp(t->arms[k].name, t->arms[i].name) == 0) {
@@ -860,6 +1200,51 @@ ks_trial *ks_trial_parse_internal(ks_ctx *ctx, const char *text, size_t len, con
         }
         t->reference_arm = k;
     }
+    /* phases (default: one phase over the span, every arm allocated) */
+    for (size_t a = 0; a < t->n_arms; a++)
+        t->initial_arms[a] = a;
+    t->n_initial_arms = t->n_arms;
+    snprintf(t->phases[0].name, sizeof t->phases[0].name, "trial");
+    t->phases[0].start_h = 0.0;
+    t->phases[0].end_h = t->span_h;
+    t->n_phases = 1;
+    if ((o = child(root, "phases")) && parse_phases(&j, o, t) < 0)
+        goto fail;
+    if ((o = child(root, "dropout")) && parse_dropout(&j, o, t) < 0)
+        goto fail;
+    {
+        /* the reference arm must be analysed: an arm of the first allocation, or of the
+         * re-randomisation in a withdrawal design */
+        const size_t *an = t->withdrawal ? t->withdrawal_arms : t->initial_arms;
+        size_t nan_ = t->withdrawal ? t->n_withdrawal_arms : t->n_initial_arms;
+        int in = 0;
+        for (size_t k = 0; k < nan_; k++)
+            in |= an[k] == t->reference_arm;
+        if (!in && ref) {
+            size_t s = push(&j, ".endpoints.reference_arm");
+            jfail(&j, child(child(root, "endpoints"), "reference_arm"),
+                  "the reference arm must be one of the arms patients are %s to",
+                  t->withdrawal ? "re-randomised" : "allocated");
+            pop(&j, s);
+            goto fail;
+        }
+        if (!in)
+            t->reference_arm = an[0];
+    }
+    /* primary endpoint defaults: change from baseline at the last visit, the first arm that is
+     * not the reference (analysis arms: the withdrawal arms when there are) */
+    t->alpha = 0.05;
+    t->primary_measure = KS_MEASURE_CHANGE;
+    t->primary_visit = t->n_visits - 1;
+    t->primary_arm = t->reference_arm;
+    {
+        const size_t *an = t->withdrawal ? t->withdrawal_arms : t->initial_arms;
+        size_t nan_ = t->withdrawal ? t->n_withdrawal_arms : t->n_initial_arms;
+        for (size_t k = 0; k < nan_ && t->primary_arm == t->reference_arm; k++)
+            t->primary_arm = an[k];
+    }
+    if ((o = child(root, "endpoints")) && parse_endpoints_late(&j, o, t) < 0)
+        goto fail;
     if (add_visit_events(ctx, t) != KS_OK)
         goto fail;
     cJSON_Delete(root);

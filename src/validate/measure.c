@@ -104,14 +104,14 @@ struct ks_measure {
     size_t vs_arm;
     char *output;
     tref from;
-    int ref_index;   /* REF_DOSE: k-th dose (1-based; -1 the last); REF_EVENT: k-th event */
-    int ref_drug;    /* REF_DOSE: only doses of this ks_drug count; -1 every dose */
-    int ref_event;   /* REF_EVENT: ks_event_kind */
-    int ref_end;     /* REF_EVENT: 1 = the end of an interval event */
-    double start_h;  /* window start after the reference (curve kinds); NaN: the reference */
-    double end_h;    /* window end after the reference; NaN: the end of the output */
-    int rise;        /* crossing_time: 1 rise, 0 return */
-    thrkind thr;     /* crossing_time threshold kind */
+    int ref_index;  /* REF_DOSE: k-th dose (1-based; -1 the last); REF_EVENT: k-th event */
+    int ref_drug;   /* REF_DOSE: only doses of this ks_drug count; -1 every dose */
+    int ref_event;  /* REF_EVENT: ks_event_kind */
+    int ref_end;    /* REF_EVENT: 1 = the end of an interval event */
+    double start_h; /* window start after the reference (curve kinds); NaN: the reference */
+    double end_h;   /* window end after the reference; NaN: the end of the output */
+    int rise;       /* crossing_time: 1 rise, 0 return */
+    thrkind thr;    /* crossing_time threshold kind */
     double thr_value;
     double factor; /* compare: the right side is multiplied by it (1 by default) */
     double fraction;
@@ -248,8 +248,7 @@ static ks_status parse_from(ks_ctx *ctx, const cJSON *from, const char *file, co
             if (drug) {
                 ks_drug dr;
                 if (!cJSON_IsString(drug) || ks_drug_from_name(drug->valuestring, &dr) != 0)
-                    return ks_fail(ctx, KS_ERR_INPUT, "%s: %s.from.drug: unknown drug", file,
-                                   path);
+                    return ks_fail(ctx, KS_ERR_INPUT, "%s: %s.from.drug: unknown drug", file, path);
                 m->ref_drug = (int)dr;
             } else if (!dose) {
                 return ks_fail(ctx, KS_ERR_INPUT,
@@ -336,8 +335,8 @@ static ks_status parse_leaf(ks_ctx *ctx, const cJSON *json, const char *file, co
             found++;
             if (!cJSON_IsNumber(v) || !(v->valuedouble > 0.0) || !isfinite(v->valuedouble) ||
                 (i == 0 && !(v->valuedouble < 1.0)))
-                return ks_fail(ctx, KS_ERR_INPUT, "%s: %s.%s: expected a number > 0%s", file,
-                               path, tk[i], i == 0 ? " and < 1" : "");
+                return ks_fail(ctx, KS_ERR_INPUT, "%s: %s.%s: expected a number > 0%s", file, path,
+                               tk[i], i == 0 ? " and < 1" : "");
             m->thr = (thrkind)(i + 1);
             m->thr_value = v->valuedouble;
         }
@@ -516,8 +515,11 @@ int ks_measure_pair(const ks_measure *m, const ks_measure **a, const ks_measure 
 unsigned long long ks_measure_arm_mask(const ks_measure *m)
 {
     unsigned long long mask = 0;
-    if (ks_mkinds[m->kind].leaf)
+    if (ks_mkinds[m->kind].leaf) {
         mask |= 1ull << m->arm;
+        if (m->has_vs)
+            mask |= 1ull << m->vs_arm;
+    }
     for (size_t i = 0; i < m->n_items; i++)
         if (m->items[i])
             mask |= ks_measure_arm_mask(m->items[i]);
@@ -576,6 +578,145 @@ static double mass_conc_to_mg_per_l(const char *unit)
     return 0.0;
 }
 
+/* ------------------------------------------------------------------------------------------
+ * Curve primitives (linear interpolation between output times)
+ * ---------------------------------------------------------------------------------------- */
+
+/* Index i with t[i] <= ta < t[i+1] (clamped to [0, n-2]); n >= 2. */
+static size_t seg_index(const double *t, size_t n, double ta)
+{
+    size_t lo = 0, hi = n - 1;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t[mid] <= ta)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+double ks_curve_value_at(const double *t, const double *c, size_t n, double ta)
+{
+    if (n == 0)
+        return NAN;
+    if (n == 1 || ta <= t[0])
+        return c[0];
+    if (ta >= t[n - 1])
+        return c[n - 1];
+    size_t i = seg_index(t, n, ta);
+    return c[i] + (c[i + 1] - c[i]) * (ta - t[i]) / (t[i + 1] - t[i]);
+}
+
+double ks_curve_extreme(const double *t, const double *c, size_t n, double ta, double tb, int sign,
+                        double *t_ext)
+{
+    double best = NAN, tbest = NAN;
+    if (n == 0 || tb < ta || tb < t[0] - 1e-9 || ta > t[n - 1] + 1e-9) {
+        if (t_ext)
+            *t_ext = NAN;
+        return NAN;
+    }
+    ta = fmax(ta, t[0]);
+    tb = fmin(tb, t[n - 1]);
+    /* the interpolated window start, the samples inside, the interpolated window end */
+    best = ks_curve_value_at(t, c, n, ta);
+    tbest = ta;
+    for (size_t i = 0; i < n; i++) {
+        if (t[i] <= ta || t[i] > tb)
+            continue;
+        if (sign * c[i] > sign * best) {
+            best = c[i];
+            tbest = t[i];
+        }
+    }
+    double ve = ks_curve_value_at(t, c, n, tb);
+    if (sign * ve > sign * best) {
+        best = ve;
+        tbest = tb;
+    }
+    if (t_ext)
+        *t_ext = tbest;
+    return best;
+}
+
+double ks_curve_mean(const double *t, const double *c, size_t n, double ta, double tb)
+{
+    if (n < 2 || !(tb > ta) || ta < t[0] - 1e-9 || tb > t[n - 1] + 1e-9)
+        return NAN;
+    ta = fmax(ta, t[0]);
+    tb = fmin(tb, t[n - 1]);
+    /* trapezoids over the pieces [ta, t_i], [t_i, t_i+1], ..., [t_k, tb] */
+    double prev_t = ta, prev_c = ks_curve_value_at(t, c, n, ta), area = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        if (t[i] <= ta || t[i] >= tb)
+            continue;
+        area += 0.5 * (prev_c + c[i]) * (t[i] - prev_t);
+        prev_t = t[i];
+        prev_c = c[i];
+    }
+    area += 0.5 * (prev_c + ks_curve_value_at(t, c, n, tb)) * (tb - prev_t);
+    return area / (tb - ta);
+}
+
+double ks_curve_crossing(const double *t, const double *c, size_t n, double t_ref, double t_end,
+                         double thr, int rise, double *peak_exc, double *baseline)
+{
+    double b = ks_curve_value_at(t, c, n, t_ref);
+    if (baseline)
+        *baseline = b;
+    if (peak_exc)
+        *peak_exc = NAN;
+    if (n < 2 || !(t_end > t_ref) || !(thr >= 0.0))
+        return NAN;
+    t_end = fmin(t_end, t[n - 1]);
+    /* samples of the excursion in [t_ref, t_end]: the reference itself, then the samples */
+    size_t first = 0;
+    while (first < n && t[first] <= t_ref)
+        first++;
+    double tp = t_ref, ep = 0.0; /* peak */
+    for (size_t i = first; i < n && t[i] <= t_end; i++)
+        if (fabs(c[i] - b) > fabs(ep)) {
+            ep = c[i] - b;
+            tp = t[i];
+        }
+    if (peak_exc)
+        *peak_exc = ep;
+    double t0 = t_ref, e0 = 0.0;
+    if (rise) {
+        for (size_t i = first; i < n && t[i] <= t_end; i++) {
+            double e1 = c[i] - b;
+            if (fabs(e1) >= thr) {
+                double s = e1 > 0.0 ? thr : -thr; /* the band edge crossed */
+                return t0 + (s - e0) * (t[i] - t0) / (e1 - e0);
+            }
+            t0 = t[i];
+            e0 = e1;
+        }
+        return NAN;
+    }
+    if (fabs(ep) <= thr)
+        return tp; /* never left the band */
+    t0 = tp;
+    e0 = ep;
+    for (size_t i = first; i < n && t[i] <= t_end; i++) {
+        if (t[i] <= tp)
+            continue;
+        double e1 = c[i] - b;
+        if (fabs(e1) <= thr || (e1 > 0.0) != (e0 > 0.0)) {
+            double s = e0 > 0.0 ? thr : -thr; /* the edge on the side it comes from */
+            return t0 + (s - e0) * (t[i] - t0) / (e1 - e0);
+        }
+        t0 = t[i];
+        e0 = e1;
+    }
+    return NAN;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Leaf measurements
+ * ---------------------------------------------------------------------------------------- */
+
 /* Everything a leaf measurement reads of its arm. */
 typedef struct {
     const ks_arm *arm;
@@ -585,6 +726,7 @@ typedef struct {
     const char *unit;
     double t_first_dose; /* first dose of any drug (0 when none) */
     double *own;         /* cleaned copy of the values when some were negative, else NULL */
+    double *own_t;       /* times of a difference curve (vs_arm), else NULL */
 } leaf_view;
 
 /* Relative size of a negative value that is integrator round-off, not a wrong model: below
@@ -592,27 +734,67 @@ typedef struct {
  * quantification would be). */
 #define KS_NEG_ROUNDOFF 1e-6
 
+/* One output curve of one arm (subject 0). */
+static ks_status arm_curve(ks_ctx *ctx, const ks_arm *arm, const char *output, const double **t,
+                           const double **c, size_t *n, const char **unit)
+{
+    if (!arm->result)
+        return ks_fail(ctx, KS_ERR_VALIDATION, "arm '%s' was not simulated: %s", arm->name,
+                       arm->sim_error ? arm->sim_error : "unknown reason");
+    long j = ks_result_output_index(arm->result, output);
+    if (j < 0)
+        return ks_fail(ctx, KS_ERR_VALIDATION, "the model has no output '%s' (arm '%s')", output,
+                       arm->name);
+    if (ks_result_subject_count(arm->result) < 1 || arm->scenario->n_subjects < 1)
+        return ks_fail(ctx, KS_ERR_VALIDATION, "arm '%s' has no subject", arm->name);
+    *n = ks_result_time_count(arm->result, 0);
+    *t = ks_result_times(arm->result, 0);
+    *c = ks_result_values(arm->result, 0, (size_t)j);
+    *unit = ks_result_output_unit(arm->result, (size_t)j);
+    if (*n < 2)
+        return ks_fail(ctx, KS_ERR_VALIDATION, "arm '%s': fewer than 2 output times", arm->name);
+    return KS_OK;
+}
+
 static ks_status leaf_open(ks_ctx *ctx, const ks_measure *m, const ks_arm *arms, leaf_view *v)
 {
     const ks_arm *arm = &arms[m->arm];
     v->arm = arm;
-    if (!arm->result)
-        return ks_fail(ctx, KS_ERR_VALIDATION, "arm '%s' was not simulated: %s", arm->name,
-                       arm->sim_error ? arm->sim_error : "unknown reason");
-    long j = ks_result_output_index(arm->result, m->output);
-    if (j < 0)
-        return ks_fail(ctx, KS_ERR_VALIDATION, "the model has no output '%s' (arm '%s')", m->output,
-                       arm->name);
-    if (ks_result_subject_count(arm->result) < 1 || arm->scenario->n_subjects < 1)
-        return ks_fail(ctx, KS_ERR_VALIDATION, "arm '%s' has no subject", arm->name);
+    ks_status st = arm_curve(ctx, arm, m->output, &v->t, &v->c, &v->n, &v->unit);
+    if (st != KS_OK)
+        return st;
     v->subj = &arm->scenario->subjects[0];
-    v->n = ks_result_time_count(arm->result, 0);
-    v->t = ks_result_times(arm->result, 0);
-    v->c = ks_result_values(arm->result, 0, (size_t)j);
-    v->unit = ks_result_output_unit(arm->result, (size_t)j);
     v->t_first_dose = v->subj->n_doses > 0 ? v->subj->doses[0].t_h : 0.0;
-    if (v->n < 2)
-        return ks_fail(ctx, KS_ERR_VALIDATION, "arm '%s': fewer than 2 output times", arm->name);
+    if (m->has_vs) {
+        /* this arm's output minus the other arm's, at this arm's times inside the other's */
+        const ks_arm *o = &arms[m->vs_arm];
+        const double *ot, *oc;
+        size_t on;
+        const char *ou;
+        if ((st = arm_curve(ctx, o, m->output, &ot, &oc, &on, &ou)) != KS_OK)
+            return st;
+        if (!(v->own = ks_malloc(ctx, v->n * sizeof *v->own)) ||
+            !(v->own_t = ks_malloc(ctx, v->n * sizeof *v->own_t)))
+            return KS_ERR_NOMEM;
+        size_t k = 0;
+        for (size_t i = 0; i < v->n; i++) {
+            if (v->t[i] < ot[0] - 1e-9 || v->t[i] > ot[on - 1] + 1e-9)
+                continue;
+            v->own_t[k] = v->t[i];
+            v->own[k] = v->c[i] - ks_curve_value_at(ot, oc, on, v->t[i]);
+            k++;
+        }
+        if (k < 2)
+            return ks_fail(ctx, KS_ERR_VALIDATION,
+                           "arms '%s' and '%s' share fewer than 2 output times", arm->name,
+                           o->name);
+        v->t = v->own_t;
+        v->c = v->own;
+        v->n = k;
+        return KS_OK;
+    }
+    if (m->kind >= MK_FIRST_CURVE)
+        return KS_OK; /* curve kinds read values of either sign */
     double peak = 0.0, low = 0.0;
     for (size_t i = 0; i < v->n; i++) {
         peak = fmax(peak, v->c[i]);
@@ -665,23 +847,87 @@ static ks_status leaf_dose(ks_ctx *ctx, const ks_measure *m, const leaf_view *v,
     return KS_OK;
 }
 
-/* Time reference of tmax / time_below / value_at. */
-static double leaf_ref_time(const ks_measure *m, const leaf_view *v, double tmax)
+/* Time reference of a leaf (docs/VALIDATION.md, "from"). `tmax` is the time of the peak, used
+ * by "last_dose" (the last dose at or before it). Fails when the named dose or event does
+ * not exist. */
+static ks_status leaf_ref_time(ks_ctx *ctx, const ks_measure *m, const leaf_view *v, double tmax,
+                               double *ref)
 {
+    const ks_subject *s = v->subj;
     switch (m->from) {
     case REF_ZERO:
-        return 0.0;
+        *ref = 0.0;
+        return KS_OK;
     case REF_LAST_DOSE: {
         double r = v->t_first_dose;
-        for (size_t i = 0; i < v->subj->n_doses; i++)
-            if (v->subj->doses[i].t_h <= tmax)
-                r = v->subj->doses[i].t_h;
-        return r;
+        for (size_t i = 0; i < s->n_doses; i++)
+            if (s->doses[i].t_h <= tmax)
+                r = s->doses[i].t_h;
+        *ref = r;
+        return KS_OK;
     }
     case REF_FIRST_DOSE:
-        break;
+        *ref = v->t_first_dose;
+        return KS_OK;
+    case REF_DOSE: {
+        size_t count = 0;
+        for (size_t i = 0; i < s->n_doses; i++)
+            count += m->ref_drug < 0 || (int)s->doses[i].drug == m->ref_drug;
+        long want = m->ref_index > 0 ? m->ref_index - 1 : (long)count + m->ref_index;
+        long k = 0;
+        for (size_t i = 0; i < s->n_doses; i++) {
+            if (!(m->ref_drug < 0 || (int)s->doses[i].drug == m->ref_drug))
+                continue;
+            if (k++ == want) {
+                *ref = s->doses[i].t_h;
+                return KS_OK;
+            }
+        }
+        return ks_fail(ctx, KS_ERR_VALIDATION, "arm '%s': no dose %d%s%s (the subject has %zu)",
+                       v->arm->name, m->ref_index, m->ref_drug < 0 ? "" : " of ",
+                       m->ref_drug < 0 ? "" : ks_drug_name((ks_drug)m->ref_drug), count);
     }
-    return v->t_first_dose;
+    case REF_EVENT: {
+        size_t count = 0;
+        for (size_t i = 0; i < s->n_events; i++)
+            count += (int)s->events[i].kind == m->ref_event;
+        long want = m->ref_index > 0 ? m->ref_index - 1 : (long)count + m->ref_index;
+        long k = 0;
+        for (size_t i = 0; i < s->n_events; i++) {
+            if ((int)s->events[i].kind != m->ref_event)
+                continue;
+            if (k++ == want) {
+                *ref = s->events[i].t_h + (m->ref_end ? s->events[i].duration_h : 0.0);
+                return KS_OK;
+            }
+        }
+        return ks_fail(ctx, KS_ERR_VALIDATION, "arm '%s': no %s event %d (the subject has %zu)",
+                       v->arm->name, ks_event_name((ks_event_kind)m->ref_event), m->ref_index,
+                       count);
+    }
+    }
+    *ref = 0.0;
+    return KS_OK;
+}
+
+/* Words for the reference of a leaf, for the detail column. */
+static void ref_words(const ks_measure *m, char *buf, size_t size)
+{
+    switch (m->from) {
+    case REF_DOSE:
+        if (m->ref_drug >= 0)
+            snprintf(buf, size, "%s dose %d", ks_drug_name((ks_drug)m->ref_drug), m->ref_index);
+        else
+            snprintf(buf, size, "dose %d", m->ref_index);
+        return;
+    case REF_EVENT:
+        snprintf(buf, size, "%s of %s event %d", m->ref_end ? "end" : "start",
+                 ks_event_name((ks_event_kind)m->ref_event), m->ref_index);
+        return;
+    default:
+        snprintf(buf, size, "%s", ks_ref_names[m->from]);
+        return;
+    }
 }
 
 static ks_status leaf_nca(ks_ctx *ctx, const leaf_view *v, const char *output, ks_nca_ext *e)
@@ -714,6 +960,9 @@ static void set_q(ks_quantity *q, double value, ks_dim dim, const char *unit, do
 static ks_status eval_leaf_view(ks_ctx *ctx, const ks_measure *m, const leaf_view *vp,
                                 ks_quantity *q, char *detail, size_t ds);
 
+static ks_status eval_curve(ks_ctx *ctx, const ks_measure *m, const leaf_view *v,
+                            const ks_arm *arms, ks_quantity *q, char *detail, size_t ds);
+
 static ks_status eval_leaf(ks_ctx *ctx, const ks_measure *m, const ks_arm *arms, ks_quantity *q,
                            char *detail, size_t ds)
 {
@@ -721,9 +970,107 @@ static ks_status eval_leaf(ks_ctx *ctx, const ks_measure *m, const ks_arm *arms,
     memset(&v, 0, sizeof v);
     ks_status st = leaf_open(ctx, m, arms, &v);
     if (st == KS_OK)
-        st = eval_leaf_view(ctx, m, &v, q, detail, ds);
+        st = m->kind >= MK_FIRST_CURVE ? eval_curve(ctx, m, &v, arms, q, detail, ds)
+                                       : eval_leaf_view(ctx, m, &v, q, detail, ds);
     free(v.own);
+    free(v.own_t);
     return st;
+}
+
+static ks_status eval_curve(ks_ctx *ctx, const ks_measure *m, const leaf_view *v,
+                            const ks_arm *arms, ks_quantity *q, char *detail, size_t ds)
+{
+    const double *t = v->t, *c = v->c;
+    size_t n = v->n;
+    double w = v->subj->patient.weight_kg;
+    double t_hi;
+    ks_curve_extreme(t, c, n, t[0], t[n - 1], +1, &t_hi);
+    double ref;
+    ks_status st = leaf_ref_time(ctx, m, v, t_hi, &ref);
+    if (st != KS_OK)
+        return st;
+    char rw[96], what[256];
+    ref_words(m, rw, sizeof rw);
+    if (m->has_vs)
+        snprintf(what, sizeof what, "%s in arm '%s' minus arm '%s'", m->output, v->arm->name,
+                 arms[m->vs_arm].name);
+    else
+        snprintf(what, sizeof what, "%s in arm '%s'", m->output, v->arm->name);
+    double ta = ref + (isfinite(m->start_h) ? m->start_h : 0.0);
+    double tb = isfinite(m->end_h) ? ref + m->end_h : t[n - 1];
+    if (m->kind != MK_VALUE_AT && (ta > t[n - 1] + 1e-9 || tb < t[0] - 1e-9 || tb < ta))
+        return ks_fail(ctx, KS_ERR_VALIDATION,
+                       "%s: the window %.4g-%.4g h is outside the output times %.4g-%.4g h", what,
+                       ta, tb, t[0], t[n - 1]);
+    switch (m->kind) {
+    case MK_VALUE_AT: {
+        double tv = ref + m->time_h;
+        if (tv < t[0] - 1e-9 || tv > t[n - 1] + 1e-9)
+            return ks_fail(ctx, KS_ERR_VALIDATION,
+                           "value of %s at %.4g h: outside the output times", what, tv);
+        double val = ks_curve_value_at(t, c, n, tv);
+        set_q(q, val, KS_DIM_CONC, v->unit, w);
+        dappend(detail, ds, "%s at %.4g h after %s = %.4g %s", what, m->time_h, rw, val, v->unit);
+        return KS_OK;
+    }
+    case MK_MAX_VALUE:
+    case MK_MIN_VALUE:
+    case MK_TIME_OF_MAX:
+    case MK_TIME_OF_MIN: {
+        int sign = m->kind == MK_MAX_VALUE || m->kind == MK_TIME_OF_MAX ? 1 : -1;
+        double te, val = ks_curve_extreme(t, c, n, ta, tb, sign, &te);
+        const char *ext = sign > 0 ? "largest" : "smallest";
+        if (m->kind == MK_MAX_VALUE || m->kind == MK_MIN_VALUE) {
+            set_q(q, val, KS_DIM_CONC, v->unit, w);
+            dappend(detail, ds, "%s value of %s over %.4g-%.4g h after %s = %.4g %s (at %.4g h)",
+                    ext, what, ta - ref, tb - ref, rw, val, v->unit, te - ref);
+        } else {
+            set_q(q, te - ref, KS_DIM_TIME, NULL, w);
+            dappend(detail, ds, "%s value of %s (%.4g %s) at %.4g h after %s", ext, what, val,
+                    v->unit, te - ref, rw);
+        }
+        return KS_OK;
+    }
+    case MK_MEAN_VALUE: {
+        double val = ks_curve_mean(t, c, n, ta, tb);
+        if (!isfinite(val))
+            return ks_fail(ctx, KS_ERR_VALIDATION,
+                           "mean of %s over %.4g-%.4g h after %s: outside the output times", what,
+                           m->start_h, m->end_h, rw);
+        set_q(q, val, KS_DIM_CONC, v->unit, w);
+        dappend(detail, ds, "mean of %s over %.4g-%.4g h after %s = %.4g %s", what, m->start_h,
+                m->end_h, rw, val, v->unit);
+        return KS_OK;
+    }
+    case MK_CROSSING: {
+        double ep, b;
+        ks_curve_crossing(t, c, n, ref, tb, INFINITY, 1, &ep, &b);
+        double thr = m->thr == THR_FRACTION_OF_PEAK ? m->thr_value * fabs(ep)
+                     : m->thr == THR_RELATIVE       ? m->thr_value * fabs(b)
+                                                    : m->thr_value;
+        if (!(thr > 0.0))
+            return ks_fail(ctx, KS_ERR_VALIDATION,
+                           "%s: the threshold is 0 (baseline %.4g, peak excursion %.4g)", what, b,
+                           ep);
+        double tc = ks_curve_crossing(t, c, n, ref, tb, thr, m->rise, NULL, NULL);
+        if (!isfinite(tc))
+            return ks_fail(ctx, KS_ERR_VALIDATION,
+                           "%s %s %.4g %s of its baseline %.4g within the simulated time "
+                           "(peak excursion %+.4g)",
+                           what, m->rise ? "never moves" : "never comes back within", thr, v->unit,
+                           b, ep);
+        set_q(q, tc - ref, KS_DIM_TIME, NULL, w);
+        dappend(detail, ds,
+                "%s: baseline %.4g %s at %s, peak excursion %+.4g; %s %.4g %s of baseline at "
+                "%.4g h after %s",
+                what, b, v->unit, rw, ep, m->rise ? "moves" : "back within", thr, v->unit, tc - ref,
+                rw);
+        return KS_OK;
+    }
+    default:
+        break;
+    }
+    return ks_fail(ctx, KS_ERR_INTERNAL, "measurement kind %d is not a curve kind", (int)m->kind);
 }
 
 static ks_status eval_leaf_view(ks_ctx *ctx, const ks_measure *m, const leaf_view *vp,
@@ -746,7 +1093,9 @@ static ks_status eval_leaf_view(ks_ctx *ctx, const ks_measure *m, const leaf_vie
         dappend(detail, ds, "Cmax of %s in arm '%s' = %.4g %s", on, an, e.cmax, v.unit);
         return KS_OK;
     case MK_TMAX: {
-        double ref = leaf_ref_time(m, &v, e.tmax_h);
+        double ref;
+        if ((st = leaf_ref_time(ctx, m, &v, e.tmax_h, &ref)) != KS_OK)
+            return st;
         set_q(q, e.tmax_h - ref, KS_DIM_TIME, NULL, w);
         dappend(detail, ds, "Tmax of %s in arm '%s' = %.4g h after the %s (%.4g h)", on, an,
                 e.tmax_h - ref,
@@ -836,27 +1185,12 @@ static ks_status eval_leaf_view(ks_ctx *ctx, const ks_measure *m, const leaf_vie
                            "%s in arm '%s' never falls below %.3g of its peak within the "
                            "simulated time",
                            on, an, m->fraction);
-        double ref = leaf_ref_time(m, &v, e.tmax_h);
+        double ref;
+        if ((st = leaf_ref_time(ctx, m, &v, e.tmax_h, &ref)) != KS_OK)
+            return st;
         set_q(q, tb - ref, KS_DIM_TIME, NULL, w);
         dappend(detail, ds, "%s in arm '%s' below %.3g x its peak from %.4g h after %s", on, an,
                 m->fraction, tb - ref, ks_ref_names[m->from]);
-        return KS_OK;
-    }
-    case MK_VALUE_AT: {
-        double ref = leaf_ref_time(m, &v, e.tmax_h), ta = ref + m->time_h;
-        if (ta < v.t[0] - 1e-9 || ta > v.t[v.n - 1] + 1e-9)
-            return ks_fail(ctx, KS_ERR_VALIDATION,
-                           "value of %s in arm '%s' at %.4g h: outside the output times", on, an,
-                           ta);
-        size_t i = 0;
-        while (i + 1 < v.n && v.t[i + 1] < ta)
-            i++;
-        double val = v.c[i];
-        if (i + 1 < v.n && ta > v.t[i]) /* linear interpolation between samples */
-            val = v.c[i] + (v.c[i + 1] - v.c[i]) * (ta - v.t[i]) / (v.t[i + 1] - v.t[i]);
-        set_q(q, val, KS_DIM_CONC, v.unit, w);
-        dappend(detail, ds, "%s in arm '%s' at %.4g h after %s = %.4g %s", on, an, m->time_h,
-                ks_ref_names[m->from], val, v.unit);
         return KS_OK;
     }
     default:
@@ -902,6 +1236,49 @@ ks_status ks_measure_eval(ks_ctx *ctx, const ks_measure *m, const ks_arm *arms, 
         }
         dappend(detail, detail_size, "] = %.4g", out->value);
         return KS_OK;
+    case MK_RELDIFF:
+        dappend(detail, detail_size, "relative difference of [");
+        if ((st = ks_measure_eval(ctx, m->items[0], arms, &a, detail, detail_size)) != KS_OK)
+            return st;
+        dappend(detail, detail_size, "] from [");
+        if ((st = ks_measure_eval(ctx, m->items[1], arms, &b, detail, detail_size)) != KS_OK)
+            return st;
+        if (!same_dim(&a, &b))
+            return ks_fail(ctx, KS_ERR_INPUT,
+                           "a relative_difference needs two quantities of the same kind (got %s "
+                           "%s and %s %s)",
+                           ks_dim_name(a.dim), a.unit, ks_dim_name(b.dim), b.unit);
+        if (!(b.value != 0.0))
+            return ks_fail(ctx, KS_ERR_VALIDATION, "relative difference from a zero reference");
+        /* (value - reference) / reference */
+        set_q(out, (a.value - b.value) / b.value, KS_DIM_RATIO, NULL,
+              a.weight_kg == b.weight_kg ? a.weight_kg : NAN);
+        dappend(detail, detail_size, "] = %.4g", out->value);
+        return KS_OK;
+    case MK_MAX_OF:
+    case MK_MIN_OF: {
+        int sign = m->kind == MK_MAX_OF ? 1 : -1;
+        dappend(detail, detail_size, "%s of (", sign > 0 ? "largest" : "smallest");
+        for (size_t i = 0; i < m->n_items; i++) {
+            dappend(detail, detail_size, "%s[", i ? "; " : "");
+            if ((st = ks_measure_eval(ctx, m->items[i], arms, &b, detail, detail_size)) != KS_OK)
+                return st;
+            dappend(detail, detail_size, "]");
+            if (i == 0) {
+                a = b;
+                continue;
+            }
+            if (!same_dim(&a, &b))
+                return ks_fail(ctx, KS_ERR_INPUT,
+                               "every item of '%s' must be of the same kind (item %zu is a %s)",
+                               ks_mkinds[m->kind].name, i, ks_dim_name(b.dim));
+            if (sign * b.value > sign * a.value)
+                a.value = b.value;
+        }
+        set_q(out, a.value, a.dim, a.unit, a.weight_kg);
+        dappend(detail, detail_size, ") = %.4g", out->value);
+        return KS_OK;
+    }
     case MK_COMPARE: {
         dappend(detail, detail_size, "[");
         if ((st = ks_measure_eval(ctx, m->items[0], arms, &a, detail, detail_size)) != KS_OK)
@@ -909,9 +1286,11 @@ ks_status ks_measure_eval(ks_ctx *ctx, const ks_measure *m, const ks_arm *arms, 
         dappend(detail, detail_size, "] %s ", ks_op_names[m->op]);
         double rv;
         if (m->has_constant) {
-            rv = m->constant;
+            rv = m->factor * m->constant;
             dappend(detail, detail_size, "%.4g", rv);
         } else {
+            if (m->factor != 1.0)
+                dappend(detail, detail_size, "%.4g x ", m->factor);
             dappend(detail, detail_size, "[");
             if ((st = ks_measure_eval(ctx, m->items[1], arms, &b, detail, detail_size)) != KS_OK)
                 return st;
@@ -921,14 +1300,19 @@ ks_status ks_measure_eval(ks_ctx *ctx, const ks_measure *m, const ks_arm *arms, 
                                "a comparison needs two quantities of the same kind (got %s and "
                                "%s)",
                                ks_dim_name(a.dim), ks_dim_name(b.dim));
-            rv = b.value;
+            rv = m->factor * b.value;
         }
         int r = m->op == OP_LT   ? a.value < rv
                 : m->op == OP_LE ? a.value <= rv
                 : m->op == OP_GT ? a.value > rv
                                  : a.value >= rv;
         set_q(out, r ? 1.0 : 0.0, KS_DIM_BOOL, NULL, a.weight_kg);
-        dappend(detail, detail_size, ": %s", r ? "holds" : "does not hold");
+        /* signed distance from the boundary, relative to the larger side (> 0 when it holds
+         * strictly); lets a calibration grade a statement that does not hold */
+        double d = m->op == OP_GT || m->op == OP_GE ? a.value - rv : rv - a.value;
+        double scale = fmax(fabs(a.value), fabs(rv));
+        dappend(detail, detail_size, ": %s (relative margin %+.3g)", r ? "holds" : "does not hold",
+                scale > 0.0 ? d / scale : 0.0);
         return KS_OK;
     }
     case MK_ALL: {

@@ -22,11 +22,11 @@ typedef struct ks_measure ks_measure;
  * scaled by the factor that makes a measurement equal a stated value or another measurement,
  * or by the factor solved for another arm. */
 typedef struct {
-    char *name;            /* owned */
-    ks_scenario *scenario; /* owned */
-    ks_result *result;     /* owned; NULL until simulated */
-    char *sim_error;       /* owned; message when the simulation failed, else NULL */
-    int solve_drug;        /* ks_drug whose doses are scaled; -1: the arm's doses as written */
+    char *name;                /* owned */
+    ks_scenario *scenario;     /* owned */
+    ks_result *result;         /* owned; NULL until simulated */
+    char *sim_error;           /* owned; message when the simulation failed, else NULL */
+    int solve_drug;            /* ks_drug whose doses are scaled; -1: the arm's doses as written */
     ks_measure *solve_measure; /* owned; measurement on this arm that is solved for */
     ks_measure *solve_equals;  /* owned; the value it must equal (NULL: solve_value) */
     double solve_value;        /* in the base unit of solve_measure's dimension */
@@ -78,8 +78,8 @@ double ks_curve_value_at(const double *t, const double *c, size_t n, double ta);
 /* Largest (sign = +1) or smallest (sign = -1) value over [ta, tb] (interpolated window ends
  * included); *t_ext gets the first time it is taken. NaN when the window holds no time of
  * the curve. */
-double ks_curve_extreme(const double *t, const double *c, size_t n, double ta, double tb,
-                        int sign, double *t_ext);
+double ks_curve_extreme(const double *t, const double *c, size_t n, double ta, double tb, int sign,
+                        double *t_ext);
 
 /* Time average (trapezoids) over [ta, tb], ta < tb, inside the curve's times; NaN otherwise. */
 double ks_curve_mean(const double *t, const double *c, size_t n, double ta, double tb);

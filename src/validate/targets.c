@@ -56,7 +56,16 @@ int ks_target_selected(const char *id, const char *only)
 {
     if (!only || !*only)
         return 1;
-    return strncmp(id, only, strlen(only)) == 0;
+    /* a comma-separated list selects the union of its items */
+    for (const char *p = only;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (len > 0 && strncmp(id, p, len) == 0)
+            return 1;
+        if (!comma)
+            return 0;
+        p = comma + 1;
+    }
 }
 
 /* Parses a whole string as a finite double; 0 on success. */

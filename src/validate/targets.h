@@ -40,7 +40,8 @@ void ks_targets_clear(ks_target_table *t);
 long ks_targets_find(const ks_target_table *t, const char *id);
 
 /* 1 when `id` is selected by `only`: NULL or "" selects all; otherwise an exact match or a
- * prefix ("PK" selects PK-01 ... PK-16, "PK-1" selects PK-1x). */
+ * prefix ("PK" selects PK-01 ... PK-16, "PK-1" selects PK-1x), or any item of a
+ * comma-separated list of those ("AC-02,GL"). */
 int ks_target_selected(const char *id, const char *only);
 
 /* Parses "a vs b" (two percentages) or "k/n vs k/n" (two counts). Returns 0 and fills

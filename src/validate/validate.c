@@ -8,6 +8,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "measure.h"
+#include "measure_trial.h"
 #include "targets.h"
 
 #include "../core/internal.h"
@@ -44,6 +45,7 @@ typedef struct {
     size_t n_arms;
     ks_exp_target *targets;
     size_t n_targets;
+    ks_trial_exp *trials; /* experiments whose arms are virtual trials (measure_trial.c) */
 } ks_experiment;
 
 /* What was measured for one target. */
@@ -74,11 +76,16 @@ static void experiment_clear(ks_experiment *e)
         ks_scenario_free(e->arms[i].scenario);
         ks_result_free(e->arms[i].result);
         free(e->arms[i].sim_error);
+        ks_measure_free(e->arms[i].solve_measure);
+        ks_measure_free(e->arms[i].solve_equals);
+        free(e->arms[i].base_mg);
+        free(e->arms[i].solve_note);
     }
     for (size_t i = 0; i < e->n_targets; i++) {
         free(e->targets[i].id);
         ks_measure_free(e->targets[i].measure);
     }
+    ks_trial_exp_free(e->trials);
     free(e->arms);
     free(e->targets);
     free(e->file);
@@ -113,9 +120,13 @@ static ks_status need_string(ks_ctx *ctx, const cJSON *obj, const char *key, con
 
 static ks_status parse_arm(ks_ctx *ctx, const cJSON *a, ks_experiment *e, size_t i)
 {
-    static const char *const keys[] = {"name", "description", "scenario", NULL};
+    static const char *const keys[] = {"name",     "description",    "scenario", "solve",
+                                       "scale_as", "virtual_animal", NULL};
     char path[64];
     snprintf(path, sizeof path, "$.arms[%zu]", i);
+    e->arms[i].solve_drug = -1;
+    e->arms[i].scale_as = -1;
+    e->arms[i].factor = NAN;
     if (!cJSON_IsObject(a))
         return ks_fail(ctx, KS_ERR_INPUT, "%s: %s: expected an arm object", e->file, path);
     ks_status st = check_keys(ctx, a, keys, e->file, path);
@@ -149,6 +160,24 @@ static ks_status parse_arm(ks_ctx *ctx, const cJSON *a, ks_experiment *e, size_t
         return ctx ? ctx->status : KS_ERR_INPUT;
     if (e->arms[i].scenario->n_subjects < 1)
         return ks_fail(ctx, KS_ERR_INPUT, "%s: %s.scenario: no subject", e->file, path);
+    const cJSON *animal = cJSON_GetObjectItemCaseSensitive(a, "virtual_animal");
+    if (animal && !cJSON_IsBool(animal))
+        return ks_fail(ctx, KS_ERR_INPUT, "%s: %s.virtual_animal: expected true or false", e->file,
+                       path);
+    if (cJSON_IsTrue(animal)) {
+        /* the virtual animal of docs/MODEL.md 11.4: no failed trials, no habit, no chronic
+         * stress load, started in the healthy basin (stress comes from scenario events) */
+        for (size_t s = 0; s < e->arms[i].scenario->n_subjects; s++) {
+            ks_subject *sub = &e->arms[i].scenario->subjects[s];
+            if (sub->has_cov)
+                return ks_fail(ctx, KS_ERR_INPUT,
+                               "%s: %s: a virtual animal takes no patient mechanism covariates "
+                               "(baseline_madrs, failed_trials, stress_load, episode_years)",
+                               e->file, path);
+            ks_pd_covariates_animal(&sub->cov);
+            sub->has_cov = 1;
+        }
+    }
     return KS_OK;
 }
 
@@ -197,6 +226,124 @@ static ks_status parse_target(ks_ctx *ctx, const cJSON *t, ks_experiment *e, siz
     return KS_OK;
 }
 
+/* The hook for trial experiments: measure_trial.c parses them; the ids and rows are copied
+ * here for the checks common to all experiments. */
+static ks_status trial_experiment_parse(ks_ctx *ctx, const cJSON *root, const char *file,
+                                        const char *base_dir, const ks_target_table *table,
+                                        ks_experiment *e)
+{
+    if (!(e->trials = ks_trial_exp_parse(ctx, root, file, base_dir, table)))
+        return ctx ? ctx->status : KS_ERR_INPUT;
+    size_t n = ks_trial_exp_target_count(e->trials);
+    if (!(e->targets = ks_calloc(ctx, n, sizeof *e->targets)))
+        return KS_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++, e->n_targets++) {
+        e->targets[i].row = ks_trial_exp_target_row(e->trials, i);
+        if (!(e->targets[i].id = ks_strdup(ctx, ks_trial_exp_target_id(e->trials, i))))
+            return KS_ERR_NOMEM;
+    }
+    return KS_OK;
+}
+
+/* Measures the selected targets of a trial experiment. */
+static ks_status measure_trial_targets(ks_ctx *ctx, const ks_params *params, ks_experiment *e,
+                                       const char *only, const ks_target_table *table,
+                                       ks_outcome *by_row);
+
+/* The written dose amounts of every subject of arm i (the base of a solved factor). */
+static ks_status arm_keep_doses(ks_ctx *ctx, ks_arm *arm)
+{
+    size_t n = 0;
+    for (size_t s = 0; s < arm->scenario->n_subjects; s++)
+        n += arm->scenario->subjects[s].n_doses;
+    if (!(arm->base_mg = ks_calloc(ctx, n ? n : 1, sizeof *arm->base_mg)))
+        return KS_ERR_NOMEM;
+    size_t k = 0;
+    for (size_t s = 0; s < arm->scenario->n_subjects; s++)
+        for (size_t j = 0; j < arm->scenario->subjects[s].n_doses; j++)
+            arm->base_mg[k++] = arm->scenario->subjects[s].doses[j].amount_mg;
+    return KS_OK;
+}
+
+/* "solve" and "scale_as" of arm i (docs/VALIDATION.md, "Solved doses"); every arm is named
+ * by now. */
+static ks_status parse_arm_solve(ks_ctx *ctx, const cJSON *a, ks_experiment *e, size_t i)
+{
+    static const char *const keys[] = {"drug", "measure", "equals", "note", NULL};
+    ks_arm *arm = &e->arms[i];
+    char path[96];
+    snprintf(path, sizeof path, "$.arms[%zu]", i);
+    const cJSON *sv = cJSON_GetObjectItemCaseSensitive(a, "solve");
+    const cJSON *sa = cJSON_GetObjectItemCaseSensitive(a, "scale_as");
+    if (!sv && !sa)
+        return KS_OK;
+    if (sv && sa)
+        return ks_fail(ctx, KS_ERR_INPUT, "%s: %s: an arm has \"solve\" or \"scale_as\", not both",
+                       e->file, path);
+    ks_status st = arm_keep_doses(ctx, arm);
+    if (st != KS_OK)
+        return st;
+    if (sa) {
+        size_t k = 0;
+        while (cJSON_IsString(sa) && k < e->n_arms && strcmp(e->arms[k].name, sa->valuestring))
+            k++;
+        if (!cJSON_IsString(sa) || k == e->n_arms || k == i)
+            return ks_fail(ctx, KS_ERR_INPUT,
+                           "%s: %s.scale_as: expected the name of another arm that has "
+                           "\"solve\"",
+                           e->file, path);
+        arm->scale_as = (long)k;
+        return KS_OK;
+    }
+    char sub[128];
+    snprintf(sub, sizeof sub, "%s.solve", path);
+    if (!cJSON_IsObject(sv))
+        return ks_fail(ctx, KS_ERR_INPUT, "%s: %s: expected an object", e->file, sub);
+    if ((st = check_keys(ctx, sv, keys, e->file, sub)) != KS_OK ||
+        (st = need_string(ctx, sv, "note", e->file, sub, 0)) != KS_OK)
+        return st;
+    const cJSON *drug = cJSON_GetObjectItemCaseSensitive(sv, "drug");
+    ks_drug d;
+    if (!cJSON_IsString(drug) || ks_drug_from_name(drug->valuestring, &d) != 0)
+        return ks_fail(ctx, KS_ERR_INPUT, "%s: %s.drug: expected the drug whose doses are scaled",
+                       e->file, sub);
+    int has = 0;
+    for (size_t s = 0; s < arm->scenario->n_subjects; s++)
+        for (size_t j = 0; j < arm->scenario->subjects[s].n_doses; j++)
+            has |= arm->scenario->subjects[s].doses[j].drug == d;
+    if (!has)
+        return ks_fail(ctx, KS_ERR_INPUT, "%s: %s.drug: the arm has no dose of %s", e->file, sub,
+                       drug->valuestring);
+    arm->solve_drug = (int)d;
+    char mpath[160];
+    snprintf(mpath, sizeof mpath, "%s.measure", sub);
+    arm->solve_measure = ks_measure_parse(ctx, cJSON_GetObjectItemCaseSensitive(sv, "measure"),
+                                          e->file, mpath, e->arms, e->n_arms);
+    if (!arm->solve_measure)
+        return ctx ? ctx->status : KS_ERR_INPUT;
+    if (ks_measure_arm_mask(arm->solve_measure) != (1ull << i))
+        return ks_fail(ctx, KS_ERR_INPUT, "%s: %s: the solved measurement reads this arm only",
+                       e->file, mpath);
+    const cJSON *eq = cJSON_GetObjectItemCaseSensitive(sv, "equals");
+    snprintf(mpath, sizeof mpath, "%s.equals", sub);
+    if (cJSON_IsNumber(eq)) {
+        if (!(eq->valuedouble > 0.0) || !isfinite(eq->valuedouble))
+            return ks_fail(ctx, KS_ERR_INPUT, "%s: %s: expected a value > 0", e->file, mpath);
+        arm->solve_value = eq->valuedouble;
+        return KS_OK;
+    }
+    if (!eq)
+        return ks_fail(ctx, KS_ERR_INPUT, "%s: %s: expected a number or a measurement", e->file,
+                       mpath);
+    arm->solve_equals = ks_measure_parse(ctx, eq, e->file, mpath, e->arms, e->n_arms);
+    if (!arm->solve_equals)
+        return ctx ? ctx->status : KS_ERR_INPUT;
+    if (ks_measure_arm_mask(arm->solve_equals) & (1ull << i))
+        return ks_fail(ctx, KS_ERR_INPUT, "%s: %s: must not read the arm being solved", e->file,
+                       mpath);
+    return KS_OK;
+}
+
 /* Parses one experiment file (text of `len` bytes). On failure *e is cleared. */
 static ks_status experiment_parse(ks_ctx *ctx, const char *text, size_t len, const char *file,
                                   const char *base_dir, const ks_target_table *table,
@@ -223,6 +370,10 @@ static ks_status experiment_parse(ks_ctx *ctx, const char *text, size_t len, con
     }
     if (!cJSON_IsObject(root)) {
         st = ks_fail(ctx, KS_ERR_INPUT, "%s: $: expected an experiment object", file);
+        goto done;
+    }
+    if (ks_trial_exp_detect(root)) { /* arms are virtual trials: measure_trial.c */
+        st = trial_experiment_parse(ctx, root, file, base_dir, table, e);
         goto done;
     }
     if ((st = check_keys(ctx, root, keys, file, "$")) != KS_OK ||
@@ -253,6 +404,16 @@ static ks_status experiment_parse(ks_ctx *ctx, const char *text, size_t len, con
         if ((st = parse_arm(ctx, a, e, i)) != KS_OK)
             goto done;
     }
+    i = 0;
+    for (const cJSON *a = arms->child; a; a = a->next, i++)
+        if ((st = parse_arm_solve(ctx, a, e, i)) != KS_OK)
+            goto done;
+    for (i = 0; i < e->n_arms; i++)
+        if (e->arms[i].scale_as >= 0 && !e->arms[e->arms[i].scale_as].solve_measure) {
+            st = ks_fail(ctx, KS_ERR_INPUT, "%s: $.arms[%zu].scale_as: arm '%s' has no \"solve\"",
+                         file, i, e->arms[e->arms[i].scale_as].name);
+            goto done;
+        }
     i = 0;
     for (const cJSON *t = targets->child; t; t = t->next, i++) {
         e->n_targets = i + 1;
@@ -389,6 +550,236 @@ static void simulate_arm(ks_ctx *ctx, const ks_params *params, ks_arm *arm)
     }
 }
 
+/* ------------------------------------------------------------------------------------------
+ * Solved doses (docs/VALIDATION.md, "Solved doses")
+ * ---------------------------------------------------------------------------------------- */
+
+/* Largest number of simulations spent solving one arm's dose, and the relative tolerance on the
+ * solved measurement. */
+#define KS_SOLVE_MAXIT 60
+#define KS_SOLVE_RTOL  1e-7
+
+/* Scales the doses of the arm's solved drug (or of its scale_as arm's drug) to factor x the
+ * written amounts, and drops any earlier result. */
+static void arm_set_factor(ks_arm *arm, int drug, double factor)
+{
+    size_t k = 0;
+    for (size_t s = 0; s < arm->scenario->n_subjects; s++)
+        for (size_t j = 0; j < arm->scenario->subjects[s].n_doses; j++, k++)
+            if ((int)arm->scenario->subjects[s].doses[j].drug == drug)
+                arm->scenario->subjects[s].doses[j].amount_mg = factor * arm->base_mg[k];
+    arm->factor = factor;
+    ks_result_free(arm->result);
+    arm->result = NULL;
+    free(arm->sim_error);
+    arm->sim_error = NULL;
+}
+
+/* Total amount of `drug` given to the arm's first subject, mg. */
+static double arm_drug_mg(const ks_arm *arm, int drug)
+{
+    double mg = 0.0;
+    const ks_subject *s = &arm->scenario->subjects[0];
+    for (size_t j = 0; j < s->n_doses; j++)
+        if ((int)s->doses[j].drug == drug)
+            mg += s->doses[j].amount_mg;
+    return mg;
+}
+
+/* Records a miss of the arm (its targets become misses with this reason). */
+static ks_status arm_miss(ks_ctx *ctx, ks_arm *arm, const char *what, const char *why)
+{
+    ks_result_free(arm->result);
+    arm->result = NULL;
+    free(arm->sim_error);
+    size_t n = strlen(what) + strlen(why) + 4;
+    if (!(arm->sim_error = ks_malloc(ctx, n)))
+        return KS_ERR_NOMEM;
+    snprintf(arm->sim_error, n, "%s: %s", what, why);
+    return KS_OK;
+}
+
+static ks_status prepare_arm(ks_ctx *ctx, const ks_params *params, ks_experiment *e, size_t a,
+                             int depth);
+
+/* Simulates every arm of the mask. */
+static ks_status prepare_arms(ks_ctx *ctx, const ks_params *params, ks_experiment *e,
+                              unsigned long long mask, int depth)
+{
+    for (size_t k = 0; k < e->n_arms; k++)
+        if (mask & (1ull << k)) {
+            ks_status st = prepare_arm(ctx, params, e, k, depth + 1);
+            if (st != KS_OK)
+                return st;
+        }
+    return KS_OK;
+}
+
+/* Solves the dose factor of arm a: log f is driven to log target by secant steps in log
+ * (factor), kept inside a bracket once one is known (bisection otherwise), from the guess
+ * that the measurement is proportional to the dose (exact for linear PK outputs). */
+static ks_status solve_arm(ks_ctx *ctx, const ks_params *params, ks_experiment *e, size_t a,
+                           int depth)
+{
+    ks_arm *arm = &e->arms[a];
+    ks_ctx local = {KS_OK, ""};
+    char tdet[KS_DETAIL_MAX] = "", mdet[KS_DETAIL_MAX] = "";
+    ks_quantity tq, mq;
+    double target = arm->solve_value;
+    ks_status st;
+    if (arm->solve_equals) {
+        if ((st = prepare_arms(ctx, params, e, ks_measure_arm_mask(arm->solve_equals), depth)) !=
+            KS_OK)
+            return st;
+        st = ks_measure_eval(&local, arm->solve_equals, e->arms, &tq, tdet, sizeof tdet);
+        if (st == KS_ERR_VALIDATION)
+            return arm_miss(ctx, arm, "the dose could not be solved", local.message);
+        if (st != KS_OK)
+            return ks_fail(ctx, st, "%s: arm '%s': solve: %s", e->file, arm->name, local.message);
+        target = tq.value;
+    }
+    if (!(target > 0.0) || !isfinite(target)) {
+        char why[160];
+        snprintf(why, sizeof why, "the value to reach is %.4g, not > 0", target);
+        return arm_miss(ctx, arm, "the dose could not be solved", why);
+    }
+    double u = 0.0, u_prev = NAN, g_prev = NAN;
+    double u_lo = NAN, u_hi = NAN; /* bracket: g < 0 at u_lo, g > 0 at u_hi */
+    int done = 0;
+    for (int it = 0; it < KS_SOLVE_MAXIT && !done; it++) {
+        arm_set_factor(arm, arm->solve_drug, exp(u));
+        simulate_arm(ctx, params, arm);
+        if (!arm->result)
+            return arm->sim_error ? KS_OK : KS_ERR_NOMEM;
+        mdet[0] = '\0';
+        local.status = KS_OK;
+        st = ks_measure_eval(&local, arm->solve_measure, e->arms, &mq, mdet, sizeof mdet);
+        if (st == KS_ERR_VALIDATION)
+            return arm_miss(ctx, arm, "the dose could not be solved", local.message);
+        if (st != KS_OK)
+            return ks_fail(ctx, st, "%s: arm '%s': solve: %s", e->file, arm->name, local.message);
+        if (arm->solve_equals && (mq.dim != tq.dim || strcmp(mq.unit, tq.unit) != 0))
+            return ks_fail(ctx, KS_ERR_INPUT,
+                           "%s: arm '%s': solve: the measurement (%s %s) and its value (%s %s) "
+                           "differ in kind",
+                           e->file, arm->name, ks_dim_name(mq.dim), mq.unit, ks_dim_name(tq.dim),
+                           tq.unit);
+        if (!(mq.value > 0.0) || !isfinite(mq.value)) {
+            char why[200];
+            snprintf(why, sizeof why, "the measurement is %.4g (not > 0) at dose factor %.4g",
+                     mq.value, exp(u));
+            return arm_miss(ctx, arm, "the dose could not be solved", why);
+        }
+        double g = log(mq.value / target);
+        if (fabs(g) <= KS_SOLVE_RTOL) {
+            done = 1;
+            break;
+        }
+        if (g < 0.0)
+            u_lo = u;
+        else
+            u_hi = u;
+        double slope = it == 0 ? 1.0 : (g - g_prev) / (u - u_prev);
+        double un = isfinite(slope) && slope != 0.0 ? u - g / slope : u - g;
+        if (un - u > 3.0) /* at most a factor e^3 per step */
+            un = u + 3.0;
+        if (un - u < -3.0)
+            un = u - 3.0;
+        if (isfinite(u_lo) && isfinite(u_hi) && !(un > fmin(u_lo, u_hi) && un < fmax(u_lo, u_hi)))
+            un = 0.5 * (u_lo + u_hi);
+        u_prev = u;
+        g_prev = g;
+        u = un;
+    }
+    if (!done) {
+        char why[200];
+        snprintf(why, sizeof why,
+                 "no dose factor brings the measurement to %.6g within %d simulations", target,
+                 KS_SOLVE_MAXIT);
+        return arm_miss(ctx, arm, "the dose could not be solved", why);
+    }
+    char note[KS_DETAIL_MAX + 256];
+    snprintf(note, sizeof note,
+             "solved dose: arm '%s' %s doses x %.5g = %.5g mg in all, so that [%s] = %.5g%s%s%s",
+             arm->name, ks_drug_name((ks_drug)arm->solve_drug), arm->factor,
+             arm_drug_mg(arm, arm->solve_drug), mdet, target, arm->solve_equals ? " [" : "",
+             arm->solve_equals ? tdet : "", arm->solve_equals ? "]" : "");
+    free(arm->solve_note);
+    if (!(arm->solve_note = ks_strdup(ctx, note)))
+        return KS_ERR_NOMEM;
+    return KS_OK;
+}
+
+/* Simulates arm a, first solving its dose or taking the factor of its scale_as arm. Misses
+ * (failed simulations, doses that cannot be solved) are recorded on the arm; only input,
+ * internal and memory errors are returned. */
+static ks_status prepare_arm(ks_ctx *ctx, const ks_params *params, ks_experiment *e, size_t a,
+                             int depth)
+{
+    ks_arm *arm = &e->arms[a];
+    if (arm->result || arm->sim_error)
+        return KS_OK;
+    if (arm->busy || depth > 64)
+        return ks_fail(ctx, KS_ERR_INPUT,
+                       "%s: arm '%s': solved doses depend on each other in a circle", e->file,
+                       arm->name);
+    arm->busy = 1;
+    ks_status st = KS_OK;
+    if (arm->scale_as >= 0) {
+        ks_arm *p = &e->arms[arm->scale_as];
+        if ((st = prepare_arm(ctx, params, e, (size_t)arm->scale_as, depth + 1)) != KS_OK)
+            goto done;
+        if (!isfinite(p->factor) || !p->result) {
+            st = arm_miss(ctx, arm, "the dose of the arm it is scaled as was not solved",
+                          p->sim_error ? p->sim_error : "unknown reason");
+            goto done;
+        }
+        arm_set_factor(arm, p->solve_drug, p->factor);
+        char note[256];
+        snprintf(note, sizeof note,
+                 "arm '%s': %s doses x %.5g = %.5g mg in all (the factor of arm '%s')", arm->name,
+                 ks_drug_name((ks_drug)p->solve_drug), p->factor, arm_drug_mg(arm, p->solve_drug),
+                 p->name);
+        free(arm->solve_note);
+        if (!(arm->solve_note = ks_strdup(ctx, note))) {
+            st = KS_ERR_NOMEM;
+            goto done;
+        }
+        simulate_arm(ctx, params, arm);
+    } else if (arm->solve_measure) {
+        st = solve_arm(ctx, params, e, a, depth);
+    } else {
+        simulate_arm(ctx, params, arm);
+    }
+    if (st == KS_OK && !arm->result && !arm->sim_error)
+        st = KS_ERR_NOMEM; /* out of memory recording the failure */
+done:
+    arm->busy = 0;
+    return st;
+}
+
+/* Appends "; <note>" for every solved arm the mask reads (and the arms their factors come
+ * from). */
+static void append_solve_notes(const ks_experiment *e, unsigned long long mask, char *detail,
+                               size_t size)
+{
+    unsigned long long shown = 0;
+    for (size_t k = 0; k < e->n_arms; k++) {
+        if (!(mask & (1ull << k)))
+            continue;
+        size_t chain[2] = {k, e->arms[k].scale_as >= 0 ? (size_t)e->arms[k].scale_as : k};
+        for (int c = 1; c >= 0; c--) {
+            size_t j = chain[c];
+            if ((shown & (1ull << j)) || !e->arms[j].solve_note)
+                continue;
+            shown |= 1ull << j;
+            size_t used = strlen(detail);
+            if (used + 3 < size)
+                snprintf(detail + used, size - used, "; %s", e->arms[j].solve_note);
+        }
+    }
+}
+
 /* Measures target et of experiment e and records the outcome. Misses (KS_ERR_VALIDATION from
  * the measurement) become failed rows; other errors are returned. */
 static ks_status measure_target(ks_ctx *ctx, const ks_experiment *e, const ks_exp_target *et,
@@ -437,6 +828,7 @@ static ks_status measure_target(ks_ctx *ctx, const ks_experiment *e, const ks_ex
         return outcome_set(ctx, o, 0, NAN, "n/a", local.message, e->file);
     if (st != KS_OK)
         return ks_fail(ctx, st, "%s: target %s: %s", e->file, t->id, local.message);
+    append_solve_notes(e, ks_measure_arm_mask(et->measure), detail, sizeof detail);
     double v;
     if (ks_quantity_convert(&local, &q, t->unit, &v) != KS_OK)
         return ks_fail(ctx, KS_ERR_INPUT, "%s: target %s: %s", e->file, t->id, local.message);
@@ -449,6 +841,26 @@ static ks_status measure_target(ks_ctx *ctx, const ks_experiment *e, const ks_ex
         snprintf(text, sizeof text, "%.4g", v);
     }
     return outcome_set(ctx, o, pass, v, text, detail, e->file);
+}
+
+static ks_status measure_trial_targets(ks_ctx *ctx, const ks_params *params, ks_experiment *e,
+                                       const char *only, const ks_target_table *table,
+                                       ks_outcome *by_row)
+{
+    for (size_t i = 0; i < e->n_targets; i++) {
+        const ks_exp_target *et = &e->targets[i];
+        if (!ks_target_selected(et->id, only))
+            continue;
+        ks_trial_outcome to;
+        ks_ctx local = {KS_OK, ""};
+        if (ks_trial_exp_measure(&local, params, e->trials, i, &table->rows[et->row], 0, &to) !=
+            KS_OK)
+            return ks_fail(ctx, local.status, "%s: target %s: %s", e->file, et->id, local.message);
+        if (outcome_set(ctx, &by_row[et->row], to.pass, to.simulated, to.text, to.detail,
+                        e->file) != KS_OK)
+            return KS_ERR_NOMEM;
+    }
+    return KS_OK;
 }
 
 static ks_status load_targets(ks_ctx *ctx, const char *dir, ks_target_table *table)
@@ -602,17 +1014,17 @@ ks_validation *ks_validate(ks_ctx *ctx, const ks_params *params, const char *exp
 
     for (size_t k = 0; k < n_ex; k++) {
         ks_experiment *e = &ex[k];
+        if (e->trials) {
+            if (measure_trial_targets(ctx, params, e, only, &v->table, by_row) != KS_OK)
+                goto fail;
+            continue;
+        }
         unsigned long long arms = 0;
         for (size_t i = 0; i < e->n_targets; i++)
             if (ks_target_selected(e->targets[i].id, only))
                 arms |= ks_measure_arm_mask(e->targets[i].measure);
-        for (size_t a = 0; a < e->n_arms; a++) {
-            if (!(arms & (1ull << a)))
-                continue;
-            simulate_arm(ctx, params, &e->arms[a]);
-            if (!e->arms[a].result && !e->arms[a].sim_error)
-                goto fail; /* out of memory recording the failure */
-        }
+        if (prepare_arms(ctx, params, e, arms, 0) != KS_OK)
+            goto fail;
         for (size_t i = 0; i < e->n_targets; i++) {
             const ks_exp_target *et = &e->targets[i];
             if (!ks_target_selected(et->id, only))

@@ -1,0 +1,387 @@
+/*
+ * patient_fast.c -- the fast path (patient_fast.h): exact PK, Rosenbrock-W mechanism.
+ *
+ * Method (docs/MODEL.md section 15; docs/API.md "Fast path"):
+ *   - PK: y_pk(t + h) = e^{A h} y_pk(t) + Phi(h) u from the propagator ladder of fast_pk.h
+ *     (exact up to rounding; only the carried states of model.h). Between the ends of a step the
+ *     concentrations the mechanism reads are the cubic Hermite interpolant of the exact values
+ *     and exact derivatives (A y_pk + u) at both ends (error O(h^4), the order of the method's
+ *     local error).
+ *   - Mechanism: ROS34PW2 (rosw.h), a W-method, so the Jacobian (forward differences over the
+ *     27 mechanism states, Dennis & Schnabel 1996 section 5.4) is kept over several steps and
+ *     the time dependence through the inputs needs no df/dt term. Step-size control on the
+ *     embedded order-2 solution (weighted RMS norm, KS_FAST_RTOL/ATOL; the classical
+ *     controller h_new = h min(4, max(0.2, 0.9 err^{-1/3})), Hairer & Wanner II, IV.8); steps are
+ *     rounded down to the ladder of fast_pk.h (1 min ... 1 h, down to 1/16 min), at most
+ *     KS_FAST_HMAX, and shortened to 1 min after a dose, so that the propagators are reused.
+ *   - Outputs end a step; session samples (CADSS, sedation peaks) are interpolated inside the
+ *     step: PK exactly, the mechanism by the cubic Hermite interpolant (z, f at both ends).
+ * No allocation after ks_fast_create.
+ */
+#include "sim/patient_fast.h"
+
+#include "core/internal.h"
+#include "solve/fast_pk.h"
+#include "solve/rosw.h"
+
+#include <float.h>
+#include <stdio.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Steps between Jacobian evaluations (a W-method keeps its order with a lagged Jacobian; a
+ * rejected step with a lagged Jacobian re-evaluates it). */
+#define KS_FAST_JAC_AGE 1
+/* Step cap right after a dose (the effect site starts to fill), h. */
+#define KS_FAST_H_DOSE (1.0 / 60.0)
+/* Smallest step before the integration is declared failed, h. */
+#define KS_FAST_HMIN 1e-9
+
+#define NZ KS_PD_N
+
+struct ks_fast_integ {
+    ks_rosw ros;
+    ks_fast_pk *pk;
+    ks_model *m;
+    int np, mech, have_state, have_prev;
+    double t;
+    double x[KS_PK_MAXN], xd[KS_PK_MAXN], z[NZ], f[NZ];
+    /* start of the last accepted step (interpolation of session samples) */
+    double tp, xp[KS_PK_MAXN], zp[NZ], fp[NZ];
+    /* trial step */
+    double x1[KS_PK_MAXN], xd1[KS_PK_MAXN], z1[NZ], f1[NZ], err[NZ];
+    double work[(KS_ROSW_STAGES + 1) * NZ];
+    double ys[KS_PK_MAXN]; /* PK state at a stage time (only the read states vary) */
+    double st_t0, st_h;
+    /* Jacobian (column-major) and LU factors of I/(h gamma) - J */
+    double jac[NZ * NZ], lu[NZ * NZ], zpert[NZ], ft[NZ];
+    int piv[NZ];
+    int jac_ok, lu_ok, jac_age;
+    double h_lu, h;
+    ks_solver_stats s;
+};
+
+ks_fast_integ *ks_fast_create(ks_ctx *ctx)
+{
+    ks_fast_integ *f = ks_calloc(ctx, 1, sizeof *f);
+    if (!f) {
+        return NULL;
+    }
+    if (!(f->pk = ks_fast_pk_create(ctx, KS_PK_MAXN))) {
+        free(f);
+        return NULL;
+    }
+    ks_rosw_init(&f->ros);
+    f->h = KS_FAST_H_DOSE;
+    return f;
+}
+
+void ks_fast_free(ks_fast_integ *f)
+{
+    if (!f) {
+        return;
+    }
+    ks_fast_pk_free(f->pk);
+    free(f);
+}
+
+ks_status ks_fast_setup(ks_ctx *ctx, ks_fast_integ *f, ks_model *m)
+{
+    f->m = m;
+    f->np = m->n_pk;
+    f->mech = m->pd != NULL;
+    f->have_state = 0;
+    f->have_prev = 0;
+    f->jac_ok = 0;
+    f->lu_ok = 0;
+    f->h = KS_FAST_H_DOSE;
+    if (f->np > 0) {
+        return ks_fast_pk_setup(ctx, f->pk, m->n_pk, m->nnz, m->row, m->col, m->val);
+    }
+    return KS_OK;
+}
+
+/* xd = A x + u (docs/PK.md), A as the model's triplets over the carried states. */
+static void pk_deriv(const ks_model *m, const double *x, double *xd)
+{
+    for (int i = 0; i < m->n_pk; i++) {
+        xd[i] = m->u[i];
+    }
+    for (int k = 0; k < m->nnz; k++) {
+        xd[m->row[k]] += m->val[k] * x[m->col[k]];
+    }
+}
+
+/* fz = mechanism right-hand side at (t, PK state xpk, z). */
+static void pd_eval(ks_fast_integ *f, double t, const double *xpk, const double *z, double *fz)
+{
+    ks_pd_input in;
+    ks_model_pd_input(f->m, t, xpk, &in);
+    ks_pd_rhs(f->m->pd, t, z, &in, fz);
+    f->s.rhs_evals++;
+}
+
+/* Cubic Hermite basis at theta in [0, 1]. */
+static void hermite(double th, double *h00, double *h10, double *h01, double *h11)
+{
+    double t2 = th * th, t3 = t2 * th;
+    *h00 = 2.0 * t3 - 3.0 * t2 + 1.0;
+    *h10 = t3 - 2.0 * t2 + th;
+    *h01 = -2.0 * t3 + 3.0 * t2;
+    *h11 = t3 - t2;
+}
+
+/* Stage right-hand side (ks_rosw_rhs_fn) at t0 + c h: read concentrations interpolated. */
+static int stage_rhs(double c, const double *z, double *fz, void *user)
+{
+    ks_fast_integ *f = user;
+    const ks_model *m = f->m;
+    const double h = f->st_h;
+    double h00, h10, h01, h11;
+    hermite(c, &h00, &h10, &h01, &h11);
+    for (int q = 0; q < m->n_read; q++) {
+        int r = m->read[q];
+        f->ys[r] = h00 * f->x[r] + h10 * h * f->xd[r] + h01 * f->x1[r] + h11 * h * f->xd1[r];
+    }
+    pd_eval(f, f->st_t0 + c * h, f->ys, z, fz);
+    return 0;
+}
+
+/* Jacobian of the mechanism at the current point by forward differences (column-major). */
+static void jacobian(ks_fast_integ *f)
+{
+    const double srur = sqrt(DBL_EPSILON);
+    ks_pd_input in;
+    ks_model_pd_input(f->m, f->t, f->x, &in);
+    memcpy(f->zpert, f->z, sizeof f->zpert);
+    for (int j = 0; j < NZ; j++) {
+        double inc = srur * fmax(fabs(f->z[j]), 1.0);
+        volatile double zj = f->z[j] + inc;
+        inc = zj - f->z[j];
+        f->zpert[j] = zj;
+        double *col = f->jac + (size_t)j * NZ;
+        ks_pd_rhs(f->m->pd, f->t, f->zpert, &in, col);
+        f->zpert[j] = f->z[j];
+        for (int i = 0; i < NZ; i++) {
+            col[i] = (col[i] - f->f[i]) / inc;
+        }
+    }
+    f->s.rhs_evals += NZ;
+    f->s.jac_evals++;
+    f->jac_ok = 1;
+    f->jac_age = 0;
+    f->lu_ok = 0;
+}
+
+ks_status ks_fast_reset(ks_ctx *ctx, ks_fast_integ *f, double t0, const double *y0)
+{
+    (void)ctx;
+    const ks_model *m = f->m;
+    int jumped = !f->have_state;
+    for (int i = 0; i < f->np; i++) {
+        jumped |= y0[i] != f->x[i];
+        jumped |= m->u[i] != 0.0;
+    }
+    memcpy(f->x, y0, (size_t)f->np * sizeof(double));
+    f->t = t0;
+    f->have_state = 1;
+    f->have_prev = 0;
+    pk_deriv(m, f->x, f->xd);
+    if (f->mech) {
+        memcpy(f->z, y0 + f->np, sizeof f->z);
+        pd_eval(f, t0, f->x, f->z, f->f);
+        if (jumped) {
+            f->h = fmin(f->h, KS_FAST_H_DOSE);
+        }
+    }
+    f->s.restarts++;
+    return KS_OK;
+}
+
+/* Largest ladder step <= h (at least the smallest rung). */
+static double ladder_step(double h)
+{
+    for (int s = KS_FASTPK_NSIZES - 1; s > 0; s--) {
+        double hs = (double)ks_fast_pk_size(s) * KS_FASTPK_QUANTUM_H;
+        if (hs <= h * (1.0 + 1e-12)) {
+            return hs;
+        }
+    }
+    return (double)ks_fast_pk_size(0) * KS_FASTPK_QUANTUM_H;
+}
+
+/* One attempted step towards `target` (> f->t). *accepted = 1 when the step was taken. */
+static ks_status try_step(ks_ctx *ctx, ks_fast_integ *f, double target, int *accepted)
+{
+    ks_model *m = f->m;
+    const double span = target - f->t;
+    const double h_try = fmin(f->h, KS_FAST_HMAX);
+    double hstep;
+    int to_target = 0;
+    if (span <= h_try * (1.0 + 1e-12)) {
+        hstep = span;
+        to_target = 1;
+    } else {
+        hstep = ladder_step(h_try);
+        if (hstep >= span) {
+            hstep = span;
+            to_target = 1;
+        }
+    }
+    ks_status st;
+    *accepted = 0;
+    memcpy(f->x1, f->x, (size_t)f->np * sizeof(double));
+    if (f->np > 0 && (st = ks_fast_pk_advance(ctx, f->pk, f->x1, m->u, hstep)) != KS_OK) {
+        return st;
+    }
+    pk_deriv(m, f->x1, f->xd1);
+    if (!f->jac_ok) {
+        jacobian(f);
+    }
+    if (!f->lu_ok || f->h_lu != hstep) {
+        if (ks_rosw_factor(&f->ros, NZ, f->jac, hstep, f->lu, f->piv) != 0) {
+            return ks_fail(ctx, KS_ERR_SOLVER, "fast path: singular iteration matrix at t = %g h",
+                           f->t);
+        }
+        f->lu_ok = 1;
+        f->h_lu = hstep;
+        f->s.lin_setups++;
+    }
+    memcpy(f->ys, f->x, (size_t)f->np * sizeof(double));
+    f->st_t0 = f->t;
+    f->st_h = hstep;
+    /* df/dt through the inputs (concentrations, intervention levels, noise), by a forward
+     * difference in t with the PK moved along its exact derivative */
+    static int FT = -1;
+    if (FT < 0) FT = getenv("FT") ? atoi(getenv("FT")) : 1;
+    if (FT) {
+    const double dt = sqrt(DBL_EPSILON) * fmax(fabs(f->t), 1.0);
+    for (int q = 0; q < m->n_read; q++) {
+        int r = m->read[q];
+        f->ys[r] = f->x[r] + dt * f->xd[r];
+    }
+    pd_eval(f, f->t + dt, f->ys, f->z, f->ft);
+    for (int i = 0; i < NZ; i++) {
+        f->ft[i] = (f->ft[i] - f->f[i]) / dt;
+    }
+    memcpy(f->ys, f->x, (size_t)f->np * sizeof(double));
+    }
+    ks_rosw_step(&f->ros, NZ, f->z, f->f, FT ? f->ft : NULL, hstep, f->lu, f->piv, stage_rhs, f,
+                 f->z1, f->err, f->work);
+    double acc = 0.0;
+    static double TR = -1, TA = -1;
+    if (TR < 0) { TR = getenv("TR") ? atof(getenv("TR")) : KS_FAST_RTOL; TA = getenv("TA") ? atof(getenv("TA")) : KS_FAST_ATOL; }
+    for (int i = 0; i < NZ; i++) {
+        double w = TA + TR * fmax(fabs(f->z[i]), fabs(f->z1[i]));
+        double r = f->err[i] / w;
+        acc += r * r;
+    }
+    double errn = sqrt(acc / NZ);
+    if (!(errn <= 1.0)) {
+        f->s.err_test_fails++;
+        double fac = isfinite(errn) ? fmax(0.2, 0.9 * pow(errn, -1.0 / 3.0)) : 0.2;
+        f->h = hstep * fac;
+        if (f->jac_age > 0) {
+            f->jac_ok = 0;
+        }
+        if (f->h < KS_FAST_HMIN) {
+            return ks_fail(ctx, KS_ERR_SOLVER,
+                           "fast path: step size %g h too small at t = %g h (error norm %g)",
+                           f->h, f->t, errn);
+        }
+        return KS_OK;
+    }
+    const double t1 = to_target ? target : f->t + hstep;
+    pd_eval(f, t1, f->x1, f->z1, f->f1);
+    for (int i = 0; i < NZ; i++) {
+        if (!isfinite(f->f1[i])) {
+            return ks_fail(ctx, KS_ERR_SOLVER,
+                           "fast path: mechanism state %s not finite at t = %g h",
+                           ks_pd_state_name(i), t1);
+        }
+    }
+    f->tp = f->t;
+    memcpy(f->xp, f->x, (size_t)f->np * sizeof(double));
+    memcpy(f->zp, f->z, sizeof f->z);
+    memcpy(f->fp, f->f, sizeof f->f);
+    f->have_prev = 1;
+    f->t = t1;
+    memcpy(f->x, f->x1, (size_t)f->np * sizeof(double));
+    memcpy(f->xd, f->xd1, (size_t)f->np * sizeof(double));
+    memcpy(f->z, f->z1, sizeof f->z);
+    memcpy(f->f, f->f1, sizeof f->f);
+    double fac = fmin(4.0, fmax(0.2, 0.9 * pow(fmax(errn, 1e-12), -1.0 / 3.0)));
+    double hnew = hstep * fac;
+    /* a step shortened to reach its target does not shrink the next one */
+    f->h = (hstep < h_try && fac >= 1.0) ? fmax(h_try, hnew) : hnew;
+    f->s.steps++;
+    static int JA = -1;
+    if (JA < 0) JA = getenv("JA") ? atoi(getenv("JA")) : KS_FAST_JAC_AGE;
+    if (getenv("DBG")) { int im = 0; double bm = 0; for (int i = 0; i < NZ; i++) { double w = TA + TR * fmax(fabs(f->zp[i]), fabs(f->z[i])); double r = fabs(f->err[i]) / w; if (r > bm) { bm = r; im = i; } } fprintf(stderr, "step t=%.5f h=%.5f err=%.3g %s %g\n", f->tp, hstep, errn, ks_pd_state_name(im), f->z[im]); }
+    if (++f->jac_age >= JA) {
+        f->jac_ok = 0;
+    }
+    *accepted = 1;
+    return KS_OK;
+}
+
+ks_status ks_fast_advance(ks_ctx *ctx, ks_fast_integ *f, double tout, double tstop, int exact,
+                          double *y)
+{
+    ks_status st;
+    ks_model *m = f->m;
+    if (!f->mech) {
+        /* PK alone: one exact propagation */
+        if (tout > f->t && f->np > 0 &&
+            (st = ks_fast_pk_advance(ctx, f->pk, f->x, m->u, tout - f->t)) != KS_OK) {
+            return st;
+        }
+        f->t = fmax(f->t, tout);
+        memcpy(y, f->x, (size_t)f->np * sizeof(double));
+        return KS_OK;
+    }
+    const double target = exact ? tout : tstop;
+    long guard = 0;
+    while (f->t < tout) {
+        int accepted = 0;
+        if ((st = try_step(ctx, f, target, &accepted)) != KS_OK) {
+            return st;
+        }
+        if (++guard > 10000000L) {
+            return ks_fail(ctx, KS_ERR_SOLVER, "fast path: too many steps before t = %g h", tout);
+        }
+    }
+    if (f->t == tout || !f->have_prev) {
+        memcpy(y, f->x, (size_t)f->np * sizeof(double));
+        memcpy(y + f->np, f->z, sizeof f->z);
+        return KS_OK;
+    }
+    /* inside the last step: PK exactly from its start, the mechanism by Hermite */
+    memcpy(y, f->xp, (size_t)f->np * sizeof(double));
+    if (f->np > 0 && (st = ks_fast_pk_advance(ctx, f->pk, y, m->u, tout - f->tp)) != KS_OK) {
+        return st;
+    }
+    const double h = f->t - f->tp;
+    double h00, h10, h01, h11;
+    hermite((tout - f->tp) / h, &h00, &h10, &h01, &h11);
+    double *z = y + f->np;
+    for (int i = 0; i < NZ; i++) {
+        z[i] = h00 * f->zp[i] + h10 * h * f->fp[i] + h01 * f->z[i] + h11 * h * f->f[i];
+    }
+    return KS_OK;
+}
+
+void ks_fast_stats(const ks_fast_integ *f, ks_solver_stats *acc)
+{
+    if (!f) {
+        return;
+    }
+    acc->steps += f->s.steps;
+    acc->rhs_evals += f->s.rhs_evals;
+    acc->jac_evals += f->s.jac_evals;
+    acc->lin_setups += f->s.lin_setups;
+    acc->err_test_fails += f->s.err_test_fails;
+    acc->conv_fails += f->s.conv_fails;
+    acc->restarts += f->s.restarts;
+}
