@@ -22,17 +22,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BENCH_MAX_DOSES 6
+#define BENCH_MAX_DOSES  6
 #define BENCH_MAX_EVENTS 12
 #define BENCH_OPEN_LABEL 0 /* the default scenario is blinded (scenario_internal.h default) */
 
 typedef struct {
-    size_t n;                /* patients */
-    int days;                /* course length, days */
-    uint64_t seed;           /* population and noise seed */
-    ks_virtual_patient *vp;  /* [n] */
-    uint64_t *key;           /* [n] patient keys (first n included keys) */
-    double *times;           /* hourly output grid 0..24 days */
+    size_t n;               /* patients */
+    int days;               /* course length, days */
+    uint64_t seed;          /* population and noise seed */
+    ks_virtual_patient *vp; /* [n] */
+    uint64_t *key;          /* [n] patient keys (first n included keys) */
+    double *times;          /* hourly output grid 0..24 days */
     size_t n_times;
     ks_event ev[BENCH_MAX_EVENTS];
     size_t n_ev;

@@ -2,11 +2,15 @@
 """compare.py -- the table and the ratios line of bench/run.
 
 Usage: compare.py WORKDIR N DAYS
-WORKDIR holds results.txt (one "tool=T patients=N wall_s=W" line per tool run, or
+WORKDIR holds results.txt (one "tool=T patients=N wall_s=W cpu_s=C" line per tool run, or
 "path=fast unavailable") and madrs_<T>.csv (id, MADRS on the hourly grid) for each tool; T is
 one of reference, fast, desolve-lsoda, scipy-lsoda, scipy-bdf. N and DAYS are the population
 size and course length the timings are scaled to (a tool run on a subsample is timed per
 patient and scaled linearly, which the table says).
+
+Every tool runs in one single-threaded process, so its CPU time is its time on one core; the
+per-patient figures and the ratios use CPU time, which other work on a shared machine does not
+inflate (on an idle machine it equals the wall time, which the table also shows).
 
 maxreldiff of a tool: the largest |MADRS_tool - MADRS_reference| over its patients and the
 hourly grid, divided by the range of the MADRS scale (60 points), so that it reads as a
@@ -44,32 +48,32 @@ def main():
         f = dict(kv.split("=", 1) for kv in line.split() if "=" in kv)
         tool = f.get("tool", f.get("path"))
         if tool and "wall_s" in f:
-            runs[tool] = (int(f["patients"]), float(f["wall_s"]))
+            runs[tool] = (int(f["patients"]), float(f["wall_s"]),
+                          float(f.get("cpu_s", f["wall_s"])))
     ref = load(work + "/madrs_reference.csv")
     res = {}
     for tool, _ in ROWS:
         if tool not in runs:
             res[tool] = None
             continue
-        n, wall = runs[tool]
-        per = wall / n
+        n, wall, cpu = runs[tool]
+        per = cpu / n
         diff = None
         if tool != "reference":
             m = load(work + "/madrs_%s.csv" % tool)
             diff = float(np.max(np.abs(m - ref[: m.shape[0], :]))) / SCALE_RANGE
-        res[tool] = {"n": n, "per": per, "wall_all": per * n_all, "diff": diff}
-    print("%-31s %9s %12s %11s %21s %11s" % ("tool", "patients", "wall_s@%d" % n_all,
-                                              "ms/patient", "patient-days/s/core",
-                                              "maxreldiff"))
+        res[tool] = {"n": n, "wall": wall, "per": per, "cpu_all": per * n_all, "diff": diff}
+    head = "%-30s %8s %10s %11s %11s %12s %11s"
+    print(head % ("tool", "patients", "wall_s", "cpu_s@%d" % n_all, "ms/patient",
+                  "pat-days/s/core", "maxreldiff"))
     for tool, label in ROWS:
         r = res[tool]
         if r is None:
-            print("%-31s %9s %12s %11s %21s %11s" % (label, "n/a", "n/a", "n/a", "n/a", "n/a"))
+            print(head % (label, "n/a", "n/a", "n/a", "n/a", "n/a", "n/a"))
             continue
-        scaled = "" if r["n"] == n_all else " (timed on %d, scaled)" % r["n"]
-        # every tool runs on one core (one thread, one process)
-        print("%-31s %9d %12s %11s %21s %11s%s" % (
-            label, r["n"], fmt(r["wall_all"], ".2f"), fmt(1e3 * r["per"], ".2f"),
+        scaled = "" if r["n"] == n_all else "  (timed on %d, scaled)" % r["n"]
+        print("%-30s %8d %10.2f %11s %11s %15s %11s%s" % (
+            label, r["n"], r["wall"], fmt(r["cpu_all"], ".2f"), fmt(1e3 * r["per"], ".2f"),
             fmt(days / r["per"], ".1f"), "(reference)" if tool == "reference"
             else fmt(r["diff"], ".2e"), scaled))
     ket = [res[t]["per"] for t in ("reference", "fast") if res[t]]

@@ -185,9 +185,9 @@ static void read_block(const ks_pk_system *s, int base, pk_block *b)
 static double check_block(const ks_pk_system *s, int base, const pk_block *b)
 {
     enum { C, P1, P2, LIV, NC, NP, HC, KE, NE, HE, NB };
-    const int st[NB] = {base + KS_PK_SKET_C,  base + KS_PK_SKET_P1, base + KS_PK_SKET_P2,
-                        base + KS_PK_SKET_LIVER, base + KS_PK_SNOR_C, base + KS_PK_SNOR_P,
-                        base + KS_PK_SHNK_C, base + KS_PK_SKET_E,  base + KS_PK_SNOR_E,
+    const int st[NB] = {base + KS_PK_SKET_C,     base + KS_PK_SKET_P1, base + KS_PK_SKET_P2,
+                        base + KS_PK_SKET_LIVER, base + KS_PK_SNOR_C,  base + KS_PK_SNOR_P,
+                        base + KS_PK_SHNK_C,     base + KS_PK_SKET_E,  base + KS_PK_SNOR_E,
                         base + KS_PK_SHNK_E};
     double e[NB][NB];
     memset(e, 0, sizeof e);
@@ -233,8 +233,7 @@ static double check_block(const ks_pk_system *s, int base, const pk_block *b)
     return worst;
 }
 
-static int write_all(const char *dir, const bench_pop *bp, const ks_model_typical *typ,
-                     ks_ctx *ctx)
+static int write_all(const char *dir, const bench_pop *bp, const ks_model_typical *typ, ks_ctx *ctx)
 {
     char path[4096];
     FILE *fp = NULL, *fn = NULL, *fd = NULL;

@@ -8,7 +8,8 @@
  * Environment: KS_BENCH_PKONLY (PK only), KS_BENCH_NONOISE (noise off), KS_BENCH_SAME (every
  * patient the typical 70-kg patient; by default body weight varies 50-99 kg, so the fast path
  * rebuilds its PK propagators for every patient).
- * Prints ms per patient and the solvers' counters for both paths, the speed-up, and the largest
+ * Prints ms of CPU time per patient (this process's CPU clock, robust on a shared machine) and
+ * the solvers' counters for both paths, the speed-up, and the largest
  * differences fast - reference over the first min(N, 20) patients: madrs_true in points, every
  * other mechanism output relative to its range over the course, PK outputs relative to their
  * peak.
@@ -84,8 +85,8 @@ static void patient_i(course *c, int i, ks_patient *p)
     }
 }
 
-static ks_status run_one(ks_ctx *ctx, const ks_model_typical *typ, ks_sim_workspace *ws,
-                         course *c, int i, double *out, ks_solver_stats *stats)
+static ks_status run_one(ks_ctx *ctx, const ks_model_typical *typ, ks_sim_workspace *ws, course *c,
+                         int i, double *out, ks_solver_stats *stats)
 {
     ks_patient p;
     patient_i(c, i, &p);
@@ -106,8 +107,8 @@ static ks_status run_one(ks_ctx *ctx, const ks_model_typical *typ, ks_sim_worksp
 }
 
 /* Times N patients on one path; returns ms per patient (negative on failure). */
-static double time_path(ks_ctx *ctx, const ks_model_typical *typ, ks_sim_workspace *ws,
-                        course *c, int n, double *out, ks_solver_stats *stats)
+static double time_path(ks_ctx *ctx, const ks_model_typical *typ, ks_sim_workspace *ws, course *c,
+                        int n, double *out, ks_solver_stats *stats)
 {
     memset(stats, 0, sizeof *stats);
     double t0 = now_s();

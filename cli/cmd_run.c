@@ -28,7 +28,9 @@ static void run_usage(FILE *out)
             "  --nonmem FILE.csv     read subjects, doses and output times from a NONMEM-style\n"
             "                        dosing file instead of a scenario\n"
             "  --out DIR             output directory (default: ketasim-out)\n"
-            "  --solver NAME         cvode (reference, default) or closed-form (exact linear PK)\n"
+            "  --solver NAME         cvode (reference, default), fast (exact PK + Rosenbrock-W;\n"
+            "                        agrees with cvode within docs/API.md \"Fast path\") or\n"
+            "                        closed-form (exact linear PK)\n"
             "  --rtol X, --atol X    integrator tolerances (default 1e-8, 1e-12)\n"
             "  --params FILE.csv     a parameter table replacing the built-in one\n"
             "  --report DIR          also write DIR/report.html (figures and a plain-language\n"
@@ -71,9 +73,11 @@ int ks_cmd_run(int argc, char **argv)
                 opt.solver = KS_SOLVER_CVODE;
             else if (strcmp(v, "closed-form") == 0)
                 opt.solver = KS_SOLVER_CLOSED_FORM;
+            else if (strcmp(v, "fast") == 0)
+                opt.solver = KS_SOLVER_FAST;
             else
-                return ks_cli_usage_error("run",
-                                          "--solver: expected cvode or closed-form (got '%s')", v);
+                return ks_cli_usage_error(
+                    "run", "--solver: expected cvode, fast or closed-form (got '%s')", v);
         } else if (strcmp(a, "--rtol") == 0 || strcmp(a, "--atol") == 0) {
             const char *v = ks_cli_value(argc, argv, &i, "run");
             double x;
@@ -164,7 +168,9 @@ int ks_cmd_run(int argc, char **argv)
     if (!quiet) {
         printf("ketasim run: scenario '%s' (%zu subject%s), %s solver\n", ks_scenario_name(scen),
                ks_scenario_subject_count(scen), ks_scenario_subject_count(scen) == 1 ? "" : "s",
-               opt.solver == KS_SOLVER_CVODE ? "CVODE" : "closed-form");
+               opt.solver == KS_SOLVER_CVODE  ? "CVODE"
+               : opt.solver == KS_SOLVER_FAST ? "fast"
+                                              : "closed-form");
         if (ks_result_print_summary(ctx, res, stdout) != KS_OK)
             goto fail;
         printf("time courses: %s\n", csv_path);

@@ -32,6 +32,7 @@ static void trial_usage(FILE *out)
             "  --n N              patients per arm (default: the trial's, 100 by default)\n"
             "  --seed S           random seed, a whole number (default: the trial's)\n"
             "  --threads T        threads (default: all cores); results do not depend on it\n"
+            "  --solver NAME      fast (default: exact PK + Rosenbrock-W) or cvode (reference)\n"
             "  --replicates R     run R independent replicate trials and report the power\n"
             "                     of the primary endpoint (fraction with p < alpha)\n"
             "  --alpha A          two-sided level of the power calculation (default: the\n"
@@ -223,6 +224,17 @@ static int trial_command(int argc, char **argv, const ks_trial_comm *comm)
                                           "to 1024 (got '%s')",
                                           s);
             opt.threads = (int)v;
+        } else if (strcmp(a, "--solver") == 0) {
+            const char *s = ks_cli_value(argc, argv, &i, "trial");
+            if (!s)
+                return KS_EXIT_INPUT;
+            if (strcmp(s, "fast") == 0)
+                opt.sim.solver = KS_SOLVER_FAST;
+            else if (strcmp(s, "cvode") == 0)
+                opt.sim.solver = KS_SOLVER_CVODE;
+            else
+                return ks_cli_usage_error("trial", "--solver: expected fast or cvode (got '%s')",
+                                          s);
         } else if (strcmp(a, "--replicates") == 0) {
             const char *s = ks_cli_value(argc, argv, &i, "trial");
             if (!s)

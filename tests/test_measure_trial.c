@@ -158,19 +158,21 @@ static void test_parse(void)
                      "[{\"id\": \"CL-15\", \"measure\": {\"kind\": \"response_rate\", \"trial\": "
                      "\"tr\", \"arm\": \"a\", \"visit\": {\"day\": 1}}}]",
                      msg, sizeof msg) == KS_ERR_INPUT);
-    CHECK(parse_with(&tab,
-                     "[{\"id\": \"CL-15\", \"measure\": {\"kind\": \"pair\", \"items\": ["
-                     "{\"kind\": \"remission_rate\", \"trial\": \"tr\", \"arm\": \"a\", \"visit\": "
-                     "{\"day\": 1}}, {\"kind\": \"mean_change\", \"trial\": \"tr\", \"arm\": \"b\", "
-                     "\"visit\": {\"day\": 1}}]}}]",
-                     msg, sizeof msg) == KS_ERR_INPUT);
+    CHECK(
+        parse_with(&tab,
+                   "[{\"id\": \"CL-15\", \"measure\": {\"kind\": \"pair\", \"items\": ["
+                   "{\"kind\": \"remission_rate\", \"trial\": \"tr\", \"arm\": \"a\", \"visit\": "
+                   "{\"day\": 1}}, {\"kind\": \"mean_change\", \"trial\": \"tr\", \"arm\": \"b\", "
+                   "\"visit\": {\"day\": 1}}]}}]",
+                   msg, sizeof msg) == KS_ERR_INPUT);
     CHECK(strstr(msg, "must be a rate") != NULL);
     /* a bool row needs a statement */
-    CHECK(parse_with(&tab,
-                     "[{\"id\": \"CL-18\", \"measure\": {\"kind\": \"separation_fraction\", "
-                     "\"trial\": \"tr\", \"arm\": \"a\", \"reference\": \"b\", \"visit\": {\"day\": "
-                     "1}, \"family\": [\"a\"]}}]",
-                     msg, sizeof msg) == KS_ERR_INPUT);
+    CHECK(
+        parse_with(&tab,
+                   "[{\"id\": \"CL-18\", \"measure\": {\"kind\": \"separation_fraction\", "
+                   "\"trial\": \"tr\", \"arm\": \"a\", \"reference\": \"b\", \"visit\": {\"day\": "
+                   "1}, \"family\": [\"a\"]}}]",
+                   msg, sizeof msg) == KS_ERR_INPUT);
     /* unknown keys are rejected */
     CHECK(parse_with(&tab,
                      "[{\"id\": \"CL-02\", \"measure\": {\"kind\": \"response_rate\", \"trial\": "

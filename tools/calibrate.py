@@ -33,6 +33,7 @@ import io
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -135,16 +136,15 @@ class Runner:
     def __init__(self, ketasim, table, exp_dir):
         self.ketasim = ketasim
         self.lines, self.rows = read_table(table)
-        self.exp_dir = exp_dir
         self.evals = 0
-        fd, self.tmp = tempfile.mkstemp(prefix="ketasim-cal-", suffix=".csv")
-        os.close(fd)
+        # a snapshot of the experiments, so that the whole stage sees the same files
+        self.workdir = tempfile.mkdtemp(prefix="ketasim-cal-")
+        self.exp_dir = os.path.join(self.workdir, "experiments")
+        shutil.copytree(exp_dir, self.exp_dir)
+        self.tmp = os.path.join(self.workdir, "parameters.csv")
 
     def close(self):
-        try:
-            os.unlink(self.tmp)
-        except OSError:
-            pass
+        shutil.rmtree(self.workdir, ignore_errors=True)
 
     def validate(self, values, ids):
         """{id: row} of `ketasim validate --json` for the given parameter values."""
@@ -355,7 +355,8 @@ def main(argv):
             continue
         note = "fitted to %s by tools/calibrate.py stage %d" % (", ".join(STAGES[n]["train"]), n)
         notes = {k: "%s (value before fitting %s)" % (note, runner.rows[k][1][1]) for k in fitted}
-        text = table_with(runner.lines, runner.rows, fitted, notes)
+        lines, rows = read_table(a.params)  # the table as it is now: only our rows change
+        text = table_with(lines, rows, fitted, notes)
         with open(a.params, "w", newline="") as f:
             f.write(text)
         log("  written to %s" % a.params)

@@ -30,7 +30,7 @@ import calibrate  # noqa: E402  (shared helpers: Runner, run_stage, table_with)
 STAGE4 = {
     "name": "mood, clinical, SSRI, placebo (virtual populations)",
     "free": {
-        "mood.t0": (-0.3, 0.6),
+        "mood.t0": (-0.3, 1.5),
         "pop.omega_t0": (0.02, 0.6),
         "mood.k_l": (0.1, 20.0),
         "pop.omega_kl": (0.05, 1.5),

@@ -4,7 +4,7 @@
 # Usage: Rscript ketasim_desolve.R DIR N RTOL ATOL OUT.csv LIB.so
 # Reads DIR/meta.csv, params.csv, doses.csv, events.csv, noise.csv (bench/export_population),
 # integrates the first N patients and writes their noise-free MADRS on the hourly grid to
-# OUT.csv. Prints one line "tool=desolve-lsoda patients=N wall_s=W".
+# OUT.csv. Prints one line "tool=desolve-lsoda patients=N wall_s=W cpu_s=C" (C: CPU time).
 #
 # The driver reproduces the timeline of src/sim/patient_sim.c exactly as ketasim_scipy.py does:
 # lsoda restarts at every discontinuity (infusion start and end, visit, therapy session, close
@@ -186,10 +186,12 @@ simulate <- function(i) {
 }
 
 res <- matrix(0, n, n_times)
-t0 <- proc.time()[["elapsed"]]
+t0 <- proc.time()
 for (i in 1:n) res[i, ] <- simulate(i)
-wall <- proc.time()[["elapsed"]] - t0
+dt <- proc.time() - t0
+wall <- dt[["elapsed"]]
+cpu <- dt[["user.self"]] + dt[["sys.self"]]
 df <- data.frame(id = 0:(n - 1), res)
 names(df) <- c("id", paste0("t", 0:(n_times - 1)))
 write.csv(df, out_path, row.names = FALSE)
-cat(sprintf("tool=desolve-lsoda patients=%d wall_s=%.6f\n", n, wall))
+cat(sprintf("tool=desolve-lsoda patients=%d wall_s=%.6f cpu_s=%.6f\n", n, wall, cpu))

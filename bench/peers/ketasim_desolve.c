@@ -21,6 +21,7 @@
 #define NU_MAX 4096
 
 /* X(name): the parameter names, in the order of PARNAMES in ketasim_desolve.R. */
+/* clang-format off */
 #define PARS(X)                                                                                    \
     X(s_k_c_p1) X(s_k_p1_c) X(s_k_c_p2) X(s_k_p2_c) X(s_k_c_liv) X(s_k_liv_c) X(s_k_met)           \
     X(s_k_el) X(s_k_n_np) X(s_k_np_n) X(s_k_n_h) X(s_k_n_out) X(s_k_h_out) X(s_ke0_ket)            \
@@ -36,6 +37,7 @@
     X(kappa_dmn) X(tau_s) X(rho_rum) X(tau_i) X(a_si) X(sigma_i) X(a_well) X(b0) X(lambda_w)       \
     X(t0) X(tau_m) X(k_l) X(tau_l) X(w_l) X(w_s) X(w_a) X(w_e) X(w_th) X(w_rum) X(w_i) X(w_hab)    \
     X(tau_hab) X(s_i) X(m_res) X(m_dep) X(tau_a) X(tau_e) X(ther_tau)
+/* clang-format on */
 
 #define PAR_ENUM(name) P_##name,
 enum par { PARS(PAR_ENUM) NP };
@@ -46,8 +48,34 @@ enum { P_COUNT = NP, P_US, P_UR, P_NNU, P_NU, NPARMS = P_NU + NU_MAX };
 /* PK block offsets and mechanism states (src/model/pd.h order). */
 enum { C, P1, P2, LIV, NC, NPR, HC, KE, NE, HE, NBLK };
 enum {
-    BI = 2 * NBLK, BP, FB, GLX, TOL, BPOOL, BX, RK, MT, P0, PR, Z1, Z2, Z3, Z4, Z5, Z6, SNEW, SST,
-    LIFT, MOOD, HAB, SX, INFL, EXP_, ADAPT, RTH, NSTATE
+    BI = 2 * NBLK,
+    BP,
+    FB,
+    GLX,
+    TOL,
+    BPOOL,
+    BX,
+    RK,
+    MT,
+    P0,
+    PR,
+    Z1,
+    Z2,
+    Z3,
+    Z4,
+    Z5,
+    Z6,
+    SNEW,
+    SST,
+    LIFT,
+    MOOD,
+    HAB,
+    SX,
+    INFL,
+    EXP_,
+    ADAPT,
+    RTH,
+    NSTATE
 };
 
 static double parms[NPARMS];

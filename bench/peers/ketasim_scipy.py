@@ -4,7 +4,7 @@
 Reads the population that bench/export_population wrote (DIR/meta.csv, params.csv, doses.csv,
 events.csv, noise.csv), integrates the first N patients with solve_ivp (LSODA or BDF) and writes
 their noise-free MADRS (madrs_true) on the hourly grid to OUT.csv. Prints one line
-"tool=scipy-<method> patients=N wall_s=W".
+"tool=scipy-<method> patients=N wall_s=W cpu_s=C" (C: CPU time of the process).
 
 Usage: ketasim_scipy.py DIR METHOD N RTOL ATOL OUT.csv
 
@@ -407,15 +407,15 @@ def main():
     noise = {int(r[0]): [float(v) for v in r[1:]] for r in nrows}
     n = min(n, len(params))
     res = []
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for i in range(n):
         res.append(simulate(params[i], doses[i], events, noise[i], meta, method, rtol, atol))
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     with open(out_path, "w") as f:
         f.write("id," + ",".join("t%d" % k for k in range(len(res[0]))) + "\n")
         for i, r in enumerate(res):
             f.write("%d," % i + ",".join(repr(float(v)) for v in r) + "\n")
-    print("tool=scipy-%s patients=%d wall_s=%.6f" % (method.lower(), n, wall))
+    print("tool=scipy-%s patients=%d wall_s=%.6f cpu_s=%.6f" % (method.lower(), n, wall, cpu))
     return 0
 
 

@@ -18,7 +18,7 @@
  * estimate), chosen so that the fast path meets its stated agreement with the reference path
  * (docs/API.md, "Fast path"). */
 #define KS_FAST_RTOL 1e-5
-#define KS_FAST_ATOL 1e-7
+#define KS_FAST_ATOL 1e-6
 /* Largest step, h (the mood-noise grid and the mood relaxation time, MODEL.md 15). */
 #define KS_FAST_HMAX 1.0
 

@@ -11,17 +11,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FPK_MAXN 64
+#define FPK_MAXN   64
 #define FPK_MAXNNZ 1024
-#define FPK_CACHE 4 /* off-grid intervals kept */
+#define FPK_CACHE  4 /* off-grid intervals kept */
 
 /* Ladder sizes in quanta (1/16 min): 1/16 ... 1/2, 1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60 min.
  * Each size after the first is the sum of two earlier ones (compose[]). */
 static const long ladder[KS_FASTPK_NSIZES] = {1,  2,  4,   8,   16,  32,  48,  64,
                                               80, 96, 160, 192, 240, 320, 480, 960};
 static const int compose[KS_FASTPK_NSIZES][2] = {
-    {-1, -1}, {0, 0},  {1, 1},  {2, 2},  {3, 3},   {4, 4},   {5, 4},   {5, 5},
-    {7, 4},   {6, 6},  {8, 8},  {9, 9},  {10, 8},  {10, 10}, {12, 12}, {14, 14},
+    {-1, -1}, {0, 0}, {1, 1}, {2, 2}, {3, 3},  {4, 4},   {5, 4},   {5, 5},
+    {7, 4},   {6, 6}, {8, 8}, {9, 9}, {10, 8}, {10, 10}, {12, 12}, {14, 14},
 };
 
 typedef struct {
@@ -167,8 +167,7 @@ ks_status ks_fast_pk_setup(ks_ctx *ctx, ks_fast_pk *p, int n, int nnz, const int
                            const int *col, const double *val)
 {
     if (!p || n < 1 || n > p->nmax || nnz < 0 || nnz > FPK_MAXNNZ) {
-        return ks_fail(ctx, KS_ERR_USAGE, "ks_fast_pk_setup: system size out of range (n %d)",
-                       n);
+        return ks_fail(ctx, KS_ERR_USAGE, "ks_fast_pk_setup: system size out of range (n %d)", n);
     }
     const size_t bytes_i = (size_t)nnz * sizeof(int), bytes_d = (size_t)nnz * sizeof(double);
     if (p->valid && p->n == n && p->nnz == nnz && memcmp(p->row, row, bytes_i) == 0 &&
@@ -226,8 +225,8 @@ ks_status ks_fast_pk_setup(ks_ctx *ctx, ks_fast_pk *p, int n, int nnz, const int
     for (int c = 0; c < p->ncomp; c++) {
         const size_t un = (size_t)p->comp_n[c], nn = un * un;
         double *base = p->ladder_buf + p->comp_off[c];
-        ks_status st = component_expm(ctx, p, c, (double)ladder[0] * KS_FASTPK_QUANTUM_H, base,
-                                      base + nn);
+        ks_status st =
+            component_expm(ctx, p, c, (double)ladder[0] * KS_FASTPK_QUANTUM_H, base, base + nn);
         if (st != KS_OK) {
             return st;
         }
@@ -248,10 +247,8 @@ ks_status ks_fast_pk_setup(ks_ctx *ctx, ks_fast_pk *p, int n, int nnz, const int
 }
 
 /* x <- E x + Phi u for the pair stored per component at m + offs[c]. */
-static void apply(ks_fast_pk *p, const double *m, const size_t *offs, size_t stride_mul,
-                  double *x, const double *u)
+static void apply(ks_fast_pk *p, const double *m, const size_t *offs, double *x, const double *u)
 {
-    (void)stride_mul;
     for (int c = 0; c < p->ncomp; c++) {
         const int nc = p->comp_n[c];
         const size_t un = (size_t)nc;
@@ -291,7 +288,7 @@ static void apply_ladder(ks_fast_pk *p, int s, double *x, const double *u)
         size_t nn = (size_t)p->comp_n[c] * (size_t)p->comp_n[c];
         offs[c] = p->comp_off[c] + (size_t)s * 2 * nn;
     }
-    apply(p, p->ladder_buf, offs, 0, x, u);
+    apply(p, p->ladder_buf, offs, x, u);
 }
 
 ks_status ks_fast_pk_advance(ks_ctx *ctx, ks_fast_pk *p, double *x, const double *u, double tau)
@@ -342,6 +339,6 @@ ks_status ks_fast_pk_advance(ks_ctx *ctx, ks_fast_pk *p, double *x, const double
         hit->tau = tau;
     }
     hit->used = p->clock;
-    apply(p, hit->m, p->comp_off2, 0, x, u);
+    apply(p, hit->m, p->comp_off2, x, u);
     return KS_OK;
 }

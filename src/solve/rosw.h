@@ -6,8 +6,8 @@
  * needs no df/dt term: the time column of J is taken as zero).
  *
  * The method is written in the transformed variables of Hairer & Wanner (Solving ODEs II,
- * 2nd ed., section IV.7, eqs. 7.3' and 7.4' with the df/dt term), so that a stage costs one right-hand side and one solve
- * with the LU factors of M = I/(h gamma) - J, and no product with J.
+ * 2nd ed., section IV.7, eqs. 7.3' and 7.4' with the df/dt term), so that a stage costs one
+ * right-hand side and one solve with the LU factors of M = I/(h gamma) - J, and no product with J.
  *
  * The integrator knows nothing of the model: the caller supplies f at the stage abscissae
  * t0 + c_i h through a callback (which may interpolate time-dependent inputs), the Jacobian
@@ -20,13 +20,13 @@
 
 /* Coefficients in the transformed form (computed once by ks_rosw_init). */
 typedef struct {
-    double gamma;                            /* diagonal of the stage matrix */
-    double c[KS_ROSW_STAGES];                /* stage abscissae (fractions of h) */
-    double a[KS_ROSW_STAGES][KS_ROSW_STAGES]; /* a' = alpha Gamma^{-1} (strictly lower) */
+    double gamma;                              /* diagonal of the stage matrix */
+    double c[KS_ROSW_STAGES];                  /* stage abscissae (fractions of h) */
+    double a[KS_ROSW_STAGES][KS_ROSW_STAGES];  /* a' = alpha Gamma^{-1} (strictly lower) */
     double cc[KS_ROSW_STAGES][KS_ROSW_STAGES]; /* c' = -(Gamma^{-1}) below the diagonal */
-    double m[KS_ROSW_STAGES];                /* solution weights b Gamma^{-1} */
-    double e[KS_ROSW_STAGES];                /* error weights (b - bhat) Gamma^{-1} */
-    double gs[KS_ROSW_STAGES];               /* row sums of Gamma (the df/dt term) */
+    double m[KS_ROSW_STAGES];                  /* solution weights b Gamma^{-1} */
+    double e[KS_ROSW_STAGES];                  /* error weights (b - bhat) Gamma^{-1} */
+    double gs[KS_ROSW_STAGES];                 /* row sums of Gamma (the df/dt term) */
 } ks_rosw;
 
 /* Fills the transformed ROS34PW2 coefficients from the published tableau. */

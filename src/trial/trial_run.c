@@ -51,6 +51,7 @@ void ks_trial_options_init(ks_trial_options *opt)
     opt->n_per_arm = 0;
     opt->threads = 0;
     ks_sim_options_init(&opt->sim);
+    opt->sim.solver = KS_SOLVER_FAST; /* trials: the fast path (docs/API.md "Fast path") */
 }
 
 void ks_trial_result_free(ks_trial_result *r)

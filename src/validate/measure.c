@@ -44,6 +44,7 @@ typedef enum {
     MK_RATIO,
     MK_DIFFERENCE,
     MK_RELDIFF,
+    MK_FRACTION,
     MK_MAX_OF,
     MK_MIN_OF,
     MK_COMPARE,
@@ -87,6 +88,7 @@ static const struct {
     [MK_RATIO] = {"ratio", 0, {"numerator", "denominator"}},
     [MK_DIFFERENCE] = {"difference", 0, {"minuend", "subtrahend"}},
     [MK_RELDIFF] = {"relative_difference", 0, {"value", "reference"}},
+    [MK_FRACTION] = {"effect_fraction", 0, {"blocked", "unblocked"}},
     [MK_MAX_OF] = {"max_of", 0, {"items"}},
     [MK_MIN_OF] = {"min_of", 0, {"items"}},
     [MK_COMPARE] = {"compare", 0, {"left", "op", "right", "factor"}},
@@ -423,7 +425,8 @@ static ks_status parse_rec(ks_ctx *ctx, const cJSON *json, const char *file, con
     ks_status st = KS_OK;
     if (ks_mkinds[k].leaf) {
         st = parse_leaf(ctx, json, file, path, arms, n_arms, m);
-    } else if (k == MK_RATIO || k == MK_DIFFERENCE || k == MK_RELDIFF || k == MK_COMPARE) {
+    } else if (k == MK_RATIO || k == MK_DIFFERENCE || k == MK_RELDIFF || k == MK_FRACTION ||
+               k == MK_COMPARE) {
         m->n_items = 2;
         m->factor = 1.0;
         if (!(m->items = ks_calloc(ctx, 2, sizeof *m->items))) {
@@ -433,9 +436,11 @@ static ks_status parse_rec(ks_ctx *ctx, const cJSON *json, const char *file, con
         const char *a = k == MK_RATIO        ? "numerator"
                         : k == MK_DIFFERENCE ? "minuend"
                         : k == MK_RELDIFF    ? "value"
+                        : k == MK_FRACTION   ? "blocked"
                                              : "left";
         const char *b = k == MK_RATIO        ? "denominator"
                         : k == MK_DIFFERENCE ? "subtrahend"
+                        : k == MK_FRACTION   ? "unblocked"
                                              : "reference";
         if ((st = parse_child(ctx, json, a, file, path, arms, n_arms, depth, m, 0)) != KS_OK)
             goto done;
@@ -1252,6 +1257,28 @@ ks_status ks_measure_eval(ks_ctx *ctx, const ks_measure *m, const ks_arm *arms, 
             return ks_fail(ctx, KS_ERR_VALIDATION, "relative difference from a zero reference");
         /* (value - reference) / reference */
         set_q(out, (a.value - b.value) / b.value, KS_DIM_RATIO, NULL,
+              a.weight_kg == b.weight_kg ? a.weight_kg : NAN);
+        dappend(detail, detail_size, "] = %.4g", out->value);
+        return KS_OK;
+    case MK_FRACTION:
+        dappend(detail, detail_size, "effect fraction [blocked: ");
+        if ((st = ks_measure_eval(ctx, m->items[0], arms, &a, detail, detail_size)) != KS_OK)
+            return st;
+        dappend(detail, detail_size, "] over [unblocked: ");
+        if ((st = ks_measure_eval(ctx, m->items[1], arms, &b, detail, detail_size)) != KS_OK)
+            return st;
+        if (!same_dim(&a, &b))
+            return ks_fail(ctx, KS_ERR_INPUT,
+                           "an effect_fraction needs two quantities of the same kind (got %s %s "
+                           "and %s %s)",
+                           ks_dim_name(a.dim), a.unit, ks_dim_name(b.dim), b.unit);
+        /* a fraction of an effect needs an effect: the unblocked response must be a rise */
+        if (!(b.value > 0.0))
+            return ks_fail(ctx, KS_ERR_VALIDATION,
+                           "no unblocked effect to block: the unblocked response is %.4g %s (not "
+                           "> 0): %s",
+                           b.value, b.unit, detail);
+        set_q(out, a.value / b.value, KS_DIM_RATIO, NULL,
               a.weight_kg == b.weight_kg ? a.weight_kg : NAN);
         dappend(detail, detail_size, "] = %.4g", out->value);
         return KS_OK;

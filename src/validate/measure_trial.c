@@ -29,8 +29,8 @@
 #define MT_RTOL 1e-5
 #define MT_ATOL 1e-9
 /* Limits of a trial experiment. */
-#define MT_MAX_REPLICATES 5000
-#define MT_MAX_FAMILY     16
+#define MT_MAX_REPLICATES    5000
+#define MT_MAX_FAMILY        16
 #define MT_MAX_PATIENT_BYTES ((size_t)1 << 30)
 /* Two visit times are the same visit when they differ by less than this (h). */
 #define MT_VISIT_EPS 1e-6
@@ -362,8 +362,8 @@ static ks_status opt_num(ks_ctx *ctx, const cJSON *obj, const char *key, double 
     return KS_OK;
 }
 
-static ks_status find_trial(ks_ctx *ctx, const ks_trial_exp *x, const cJSON *obj,
-                            const char *path, size_t *out)
+static ks_status find_trial(ks_ctx *ctx, const ks_trial_exp *x, const cJSON *obj, const char *path,
+                            size_t *out)
 {
     const char *name;
     ks_status st = need_str(ctx, obj, "trial", x->file, path, &name);
@@ -378,8 +378,8 @@ static ks_status find_trial(ks_ctx *ctx, const ks_trial_exp *x, const cJSON *obj
                    path, name);
 }
 
-static ks_status find_arm(ks_ctx *ctx, const ks_trial_exp *x, const ks_trial *t,
-                          const cJSON *obj, const char *key, const char *path, size_t *out)
+static ks_status find_arm(ks_ctx *ctx, const ks_trial_exp *x, const ks_trial *t, const cJSON *obj,
+                          const char *key, const char *path, size_t *out)
 {
     const char *name;
     ks_status st = need_str(ctx, obj, key, x->file, path, &name);
@@ -395,14 +395,14 @@ static ks_status find_arm(ks_ctx *ctx, const ks_trial_exp *x, const ks_trial *t,
 }
 
 /* A visit given as {"min": x} | {"h": x} | {"day": x}; must be one of the trial's visits. */
-static ks_status find_visit(ks_ctx *ctx, const ks_trial_exp *x, const ks_trial *t,
-                            const cJSON *obj, const char *key, const char *path, size_t *out)
+static ks_status find_visit(ks_ctx *ctx, const ks_trial_exp *x, const ks_trial *t, const cJSON *obj,
+                            const char *key, const char *path, size_t *out)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
     if (!cJSON_IsObject(v) || !v->child || v->child->next || !cJSON_IsNumber(v->child))
         return ks_fail(ctx, KS_ERR_INPUT,
-                       "%s: %s.%s: expected one of {\"min\": x}, {\"h\": x}, {\"day\": x}",
-                       x->file, path, key);
+                       "%s: %s.%s: expected one of {\"min\": x}, {\"h\": x}, {\"day\": x}", x->file,
+                       path, key);
     double f;
     if (strcmp(v->child->string, "min") == 0)
         f = 1.0 / 60.0;
@@ -668,8 +668,7 @@ static ks_status parse_trial_entry(ks_ctx *ctx, ks_trial_exp *x, const cJSON *j,
     if (!(t->name = ks_strdup(ctx, name)))
         return KS_ERR_NOMEM;
     double reps = 1.0;
-    if ((st = opt_num(ctx, j, "replicates", 1.0, MT_MAX_REPLICATES, x->file, path, &reps)) !=
-        KS_OK)
+    if ((st = opt_num(ctx, j, "replicates", 1.0, MT_MAX_REPLICATES, x->file, path, &reps)) != KS_OK)
         return st;
     if (reps != floor(reps))
         return ks_fail(ctx, KS_ERR_INPUT, "%s: %s.replicates: expected a whole number (got %g)",
@@ -677,8 +676,8 @@ static ks_status parse_trial_entry(ks_ctx *ctx, ks_trial_exp *x, const cJSON *j,
     t->replicates = (long)reps;
     const cJSON *tj = cJSON_GetObjectItemCaseSensitive(j, "trial");
     if (!cJSON_IsObject(tj))
-        return ks_fail(ctx, KS_ERR_INPUT,
-                       "%s: %s.trial: expected a trial object (docs/TRIAL.md)", x->file, path);
+        return ks_fail(ctx, KS_ERR_INPUT, "%s: %s.trial: expected a trial object (docs/TRIAL.md)",
+                       x->file, path);
     char *text = cJSON_PrintUnformatted(tj);
     if (!text)
         return ks_fail(ctx, KS_ERR_NOMEM, "%s: %s.trial: out of memory", x->file, path);
@@ -791,13 +790,15 @@ ks_trial_exp *ks_trial_exp_parse(ks_ctx *ctx, const cJSON *root, const char *fil
         if (compound)
             for (int k = 0; k < 2; k++)
                 if (measure_dim(tg->m->items[k]) != DIM_RATE) {
-                    ks_fail(ctx, KS_ERR_INPUT, "%s: %s.items[%d]: each item of a pair must be a rate",
-                            file, mpath, k);
+                    ks_fail(ctx, KS_ERR_INPUT,
+                            "%s: %s.items[%d]: each item of a pair must be a rate", file, mpath, k);
                     goto fail;
                 }
         if (row_t->kind == KS_TARGET_BOOL && measure_dim(tg->m) != DIM_BOOL) {
-            ks_fail(ctx, KS_ERR_INPUT, "%s: %s: target %s is a statement (unit bool): use "
-                    "'compare' or 'all'", file, mpath, id);
+            ks_fail(ctx, KS_ERR_INPUT,
+                    "%s: %s: target %s is a statement (unit bool): use "
+                    "'compare' or 'all'",
+                    file, mpath, id);
             goto fail;
         }
     }
@@ -894,8 +895,7 @@ static ks_status run_trial(ks_ctx *ctx, const ks_params *params, mt_trial *mt, i
     mt->ran = 1;
     if (!(mt->res = ks_calloc(ctx, (size_t)mt->replicates, sizeof *mt->res)))
         return KS_ERR_NOMEM;
-    if (mt->need_patients &&
-        !(mt->rows = ks_calloc(ctx, mt->trial->n_arms, sizeof *mt->rows)))
+    if (mt->need_patients && !(mt->rows = ks_calloc(ctx, mt->trial->n_arms, sizeof *mt->rows)))
         return KS_ERR_NOMEM;
     char path[512] = "";
     if (mt->need_patients) {
@@ -904,8 +904,8 @@ static ks_status run_trial(ks_ctx *ctx, const ks_params *params, mt_trial *mt, i
         int fd = mkstemp(path);
         if (fd < 0) {
             char msg[600];
-            snprintf(msg, sizeof msg, "trial '%s': cannot create a temporary file %s: %s",
-                     mt->name, path, strerror(errno));
+            snprintf(msg, sizeof msg, "trial '%s': cannot create a temporary file %s: %s", mt->name,
+                     path, strerror(errno));
             mt->error = strdup(msg);
             return mt->error ? KS_OK : ks_fail(ctx, KS_ERR_NOMEM, "out of memory");
         }
@@ -1072,7 +1072,8 @@ static ks_status eval_rate(mt_eval *ev, const mt_measure *m, mt_value *out)
             100.0 * tr->response_fraction, scale_label(t, 0));
     else
         add(ev->detail, ev->dsize, "remission (%s <= %g)", scale_label(t, 0), tr->remission_max);
-    add(ev->detail, ev->dsize, " of arm %s at %s%s in trial %s: %zu/%zu = %.1f%% (binomial SE %.1f)",
+    add(ev->detail, ev->dsize,
+        " of arm %s at %s%s in trial %s: %zu/%zu = %.1f%% (binomial SE %.1f)",
         tr->arms[m->arm].name, m->exit_on_remission ? "exit (first remission, else " : "",
         tr->visits[m->visit].label, t->name, k, n, 100.0 * p,
         100.0 * sqrt(p * (1.0 - p) / (double)n));
@@ -1117,8 +1118,8 @@ static ks_status eval_mean(mt_eval *ev, const mt_measure *m, mt_value *out)
     out->value = mean;
     out->dim = DIM_POINTS;
     add(ev->detail, ev->dsize, "%s (%s) of arm %s at %s in trial %s: %.2f (SE %.2f, n %zu)", what,
-        scale_label(t, m->hdrs25), tr->arms[m->arm].name, tr->visits[m->visit].label, t->name,
-        mean, se, n);
+        scale_label(t, m->hdrs25), tr->arms[m->arm].name, tr->visits[m->visit].label, t->name, mean,
+        se, n);
     return KS_OK;
 }
 
@@ -1137,8 +1138,7 @@ static ks_status eval_diff(mt_eval *ev, const mt_measure *m, mt_value *out)
     for (long r = 0; r < t->replicates; r++) {
         ks_trial_visit_stats a, b;
         ks_trial_contrast c;
-        if ((st = ks_trial_result_visit_stats(ev->ctx, t->res[r], m->arm, m->visit, &a)) !=
-                KS_OK ||
+        if ((st = ks_trial_result_visit_stats(ev->ctx, t->res[r], m->arm, m->visit, &a)) != KS_OK ||
             (st = ks_trial_result_visit_stats(ev->ctx, t->res[r], m->ref, m->visit, &b)) != KS_OK)
             return st;
         if (tr->design == KS_DESIGN_CROSSOVER && m->ref == tr->reference_arm &&
@@ -1237,8 +1237,8 @@ static ks_status eval_relapse(mt_eval *ev, const mt_measure *m, mt_value *out)
         if (!responded(tr, o, m->visit))
             continue;
         int e;
-        double tt = ks_mt_relapse_time(o, th, nv, m->visit + 1, o[0], m->fraction,
-                                       m->consecutive, &e);
+        double tt =
+            ks_mt_relapse_time(o, th, nv, m->visit + 1, o[0], m->fraction, m->consecutive, &e);
         time[nr] = tt - m->clock_h;
         event[nr] = e;
         nev += (size_t)e;
@@ -1511,8 +1511,7 @@ ks_status ks_trial_exp_measure(ks_ctx *ctx, const ks_params *params, ks_trial_ex
         return st;
     double val = NAN;
     if ((st = convert(ctx, &v, t->unit, &val)) != KS_OK)
-        return ks_fail(ctx, KS_ERR_INPUT, "%s: target %s: %s", x->file, t->id,
-                       ks_ctx_message(ctx));
+        return ks_fail(ctx, KS_ERR_INPUT, "%s: target %s: %s", x->file, t->id, ks_ctx_message(ctx));
     if (t->kind == KS_TARGET_BOOL) {
         out->pass = val != 0.0;
         snprintf(out->text, sizeof out->text, "%s", out->pass ? "true" : "false");

@@ -1,0 +1,333 @@
+/*
+ * test_fast.c -- the fast path (KS_SOLVER_FAST) against the reference path (CVODE, rtol 1e-8)
+ * on the same walk of events, and the Rosenbrock-W stepper against an analytic solution.
+ *
+ * 1. ROS34PW2 (rosw.h) on y' = lambda (y - sin t) + cos t, y(0) = 0, whose solution is sin t:
+ *    halving h divides the error at t = 1 by about 2^3 (order 3).
+ * 2. Agreement with CVODE (stated tolerance, docs/API.md "Fast path"): madrs_true within
+ *    MADRS_TOL points, every other mechanism output within PD_TOL of its range over the run,
+ *    PK outputs within PK_TOL of their peak, on: the default 28-day course of six infusions with
+ *    noise; a single infusion; esketamine intranasal twice weekly; escitalopram daily for
+ *    6 weeks; interventions (anti-BDNF, AMPA block, mTOR block, spine ablation, a stress
+ *    episode); a PK-only run (also against the closed-form PK).
+ * 3. Every output finite; the same run twice gives bitwise identical outputs.
+ */
+#include "ks_test.h"
+
+#include "core/internal.h"
+#include "sim/patient_sim.h"
+#include "sim/simulate.h"
+#include "solve/rosw.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#define NT_MAX    1200
+#define MADRS_TOL 0.1
+#define PD_TOL    3e-3
+#define PK_TOL    1e-6
+
+static double g_ref[KS_SIM_OUT_AMOUNT * NT_MAX];
+static double g_fast[KS_SIM_OUT_AMOUNT * NT_MAX];
+static double g_fast2[KS_SIM_OUT_AMOUNT * NT_MAX];
+
+/* ---- 1. order of the stepper ---- */
+
+static const double lambda_ = -2.0;
+
+static int lin_rhs(double c, const double *y, double *f, void *user)
+{
+    const double *t0h = user; /* t0, h */
+    double t = t0h[0] + c * t0h[1];
+    f[0] = lambda_ * (y[0] - sin(t)) + cos(t);
+    return 0;
+}
+
+static double rosw_error(int nsteps)
+{
+    ks_rosw r;
+    ks_rosw_init(&r);
+    const double h = 1.0 / nsteps;
+    double y = 0.0, jac = lambda_, lu[1];
+    int piv[1];
+    double work[(KS_ROSW_STAGES + 1)], y1, err;
+    ks_rosw_factor(&r, 1, &jac, h, lu, piv);
+    for (int k = 0; k < nsteps; k++) {
+        double t0h[2] = {k * h, h};
+        double f0, ft;
+        lin_rhs(0.0, &y, &f0, t0h);
+        ft = -lambda_ * cos(t0h[0]) - sin(t0h[0]); /* df/dt at fixed y */
+        ks_rosw_step(&r, 1, &y, &f0, &ft, h, lu, piv, lin_rhs, t0h, &y1, &err, work);
+        y = y1;
+    }
+    return fabs(y - sin(1.0));
+}
+
+static void test_order(void)
+{
+    double e1 = rosw_error(10), e2 = rosw_error(20), e3 = rosw_error(40);
+    printf("  ROS34PW2 errors at t = 1: %.3g %.3g %.3g (ratios %.2f %.2f)\n", e1, e2, e3, e1 / e2,
+           e2 / e3);
+    CHECK(e1 / e2 > 6.0 && e1 / e2 < 11.0);
+    CHECK(e2 / e3 > 6.0 && e2 / e3 < 11.0);
+}
+
+/* ---- 2. agreement ---- */
+
+typedef struct {
+    const char *name;
+    ks_dose d[64];
+    size_t nd;
+    ks_event ev[32];
+    size_t ne;
+    double times[NT_MAX];
+    size_t nt;
+    int mech, noise;
+} scen;
+
+static void grid(scen *s, double t_end, double step)
+{
+    s->nt = 0;
+    for (size_t k = 0; s->nt < NT_MAX && (double)k * step <= t_end + 1e-9; k++) {
+        s->times[s->nt++] = (double)k * step;
+    }
+}
+
+static void infusion(ks_dose *d, double t, double mg)
+{
+    memset(d, 0, sizeof *d);
+    d->t_h = t;
+    d->amount_mg = mg;
+    d->duration_h = 40.0 / 60.0;
+    d->drug = KS_DRUG_KETAMINE;
+    d->route = KS_ROUTE_IV_INFUSION;
+}
+
+static ks_status run_path(ks_ctx *ctx, const ks_model_typical *typ, ks_sim_workspace *ws,
+                          const scen *s, double *out, size_t *n_sel)
+{
+    static size_t sel[KS_SIM_OUT_AMOUNT];
+    for (size_t j = 0; j < KS_SIM_OUT_AMOUNT; j++) {
+        sel[j] = j;
+    }
+    *n_sel = s->mech ? KS_SIM_OUT_NOISE : KS_PK_NOUT;
+    ks_patient p;
+    ks_patient_init(&p);
+    ks_patient_run run;
+    memset(&run, 0, sizeof run);
+    run.patient = &p;
+    run.doses = s->d;
+    run.n_doses = s->nd;
+    run.events = s->ev;
+    run.n_events = s->ne;
+    run.times_h = s->times;
+    run.n_times = s->nt;
+    run.mechanism = s->mech;
+    run.noise = s->noise;
+    run.seed = 20240601;
+    run.key = 42;
+    ks_status st = ks_sim_patient(ctx, typ, ws, &run, sel, *n_sel, out, NULL);
+    if (st != KS_OK) {
+        fprintf(stderr, "%s: %s\n", s->name, ks_ctx_message(ctx));
+    }
+    return st;
+}
+
+static void compare(ks_ctx *ctx, const ks_model_typical *typ, ks_sim_workspace *wref,
+                    ks_sim_workspace *wfast, const scen *s)
+{
+    size_t n_sel = 0;
+    int ok = run_path(ctx, typ, wref, s, g_ref, &n_sel) == KS_OK &&
+             run_path(ctx, typ, wfast, s, g_fast, &n_sel) == KS_OK &&
+             run_path(ctx, typ, wfast, s, g_fast2, &n_sel) == KS_OK;
+    CHECK(ok);
+    if (!ok) {
+        return;
+    }
+    const size_t nt = s->nt;
+    double d_madrs = 0.0, d_pd = 0.0, d_pk = 0.0;
+    size_t arg = 0;
+    int finite = 1;
+    for (size_t j = 0; j < n_sel; j++) {
+        const double *a = g_ref + j * nt, *b = g_fast + j * nt;
+        double lo = a[0], hi = a[0], dmax = 0.0;
+        for (size_t k = 0; k < nt; k++) {
+            lo = fmin(lo, a[k]);
+            hi = fmax(hi, a[k]);
+            dmax = fmax(dmax, fabs(a[k] - b[k]));
+            finite &= isfinite(b[k]);
+        }
+        if (j < KS_SIM_OUT_PD) {
+            double peak = fmax(fabs(lo), fabs(hi));
+            d_pk = fmax(d_pk, peak > 0.0 ? dmax / peak : dmax);
+        } else if (j == KS_SIM_OUT_PD + KS_PD_OUT_MADRS) {
+            d_madrs = fmax(d_madrs, dmax);
+        } else {
+            /* relative to the range; an output constant over the run (range below 1e-9)
+             * against an absolute 1e-6 */
+            double rel = hi - lo > 1e-9 ? dmax / (hi - lo) : dmax / 1e-6 * PD_TOL;
+            if (rel > d_pd) {
+                d_pd = rel;
+                arg = j;
+            }
+        }
+    }
+    int same = memcmp(g_fast, g_fast2, n_sel * nt * sizeof(double)) == 0;
+    printf("  %-38s madrs %.3g points, mechanism %.3g of range (%s), PK %.3g of peak\n", s->name,
+           d_madrs, d_pd, s->mech ? ks_sim_output_name(arg) : "-", d_pk);
+    CHECK(finite);
+    CHECK(same);
+    CHECK(d_madrs <= MADRS_TOL);
+    CHECK(d_pd <= PD_TOL);
+    CHECK(d_pk <= PK_TOL);
+}
+
+static void scenarios(ks_ctx *ctx, const ks_model_typical *typ)
+{
+    ks_sim_options oref, ofast;
+    ks_sim_options_init(&oref);
+    ks_sim_options_init(&ofast);
+    ofast.solver = KS_SOLVER_FAST;
+    ks_sim_workspace *wref = ks_sim_workspace_create(ctx, &oref);
+    ks_sim_workspace *wfast = ks_sim_workspace_create(ctx, &ofast);
+    static scen s;
+    CHECK(wref && wfast);
+    if (!wref || !wfast) {
+        return;
+    }
+
+    /* the default course: six infusions M/W/F, therapy the day after, weekly visits, noise */
+    memset(&s, 0, sizeof s);
+    s.name = "default 28-day course, noise";
+    const double days[6] = {0, 2, 4, 7, 9, 11};
+    for (int i = 0; i < 6; i++) {
+        infusion(&s.d[s.nd++], 24.0 * days[i] + 9.0, 35.0);
+        s.ev[s.ne++] = (ks_event){24.0 * days[i] + 33.0, 0.0, 1.0, KS_EV_THERAPY};
+    }
+    for (int w = 0; w < 4; w++) {
+        s.ev[s.ne++] = (ks_event){168.0 * w + 8.0, 0.0, 1.0, KS_EV_VISIT};
+    }
+    ks_events_sort(s.ev, s.ne);
+    grid(&s, 672.0, 1.0);
+    s.mech = 1;
+    s.noise = 1;
+    compare(ctx, typ, wref, wfast, &s);
+
+    /* a single infusion, fine output grid */
+    memset(&s, 0, sizeof s);
+    s.name = "single infusion, 10-min grid";
+    infusion(&s.d[s.nd++], 1.0, 35.0);
+    grid(&s, 7 * 24.0, 1.0 / 6.0);
+    s.mech = 1;
+    compare(ctx, typ, wref, wfast, &s);
+
+    /* esketamine 56 mg intranasal (two devices 5 min apart) twice weekly for 4 weeks */
+    memset(&s, 0, sizeof s);
+    s.name = "esketamine intranasal twice weekly";
+    for (int w = 0; w < 4; w++) {
+        for (int k = 0; k < 2; k++) {
+            double t0 = 168.0 * w + 72.0 * k + 10.0;
+            for (int dev = 1; dev <= 2; dev++) {
+                ks_dose *d = &s.d[s.nd++];
+                memset(d, 0, sizeof *d);
+                d->t_h = t0 + (dev - 1) * 5.0 / 60.0;
+                d->amount_mg = 28.0;
+                d->drug = KS_DRUG_ESKETAMINE;
+                d->route = KS_ROUTE_INTRANASAL;
+                d->device = dev;
+            }
+        }
+    }
+    grid(&s, 28 * 24.0, 1.0);
+    s.mech = 1;
+    s.noise = 1;
+    compare(ctx, typ, wref, wfast, &s);
+
+    /* escitalopram 10 mg orally every morning for 6 weeks */
+    memset(&s, 0, sizeof s);
+    s.name = "escitalopram daily, 6 weeks";
+    for (int k = 0; k < 42; k++) {
+        ks_dose *d = &s.d[s.nd++];
+        memset(d, 0, sizeof *d);
+        d->t_h = 24.0 * k + 8.0;
+        d->amount_mg = 10.0;
+        d->drug = KS_DRUG_ESCITALOPRAM;
+        d->route = KS_ROUTE_ORAL;
+    }
+    grid(&s, 42 * 24.0, 2.0);
+    s.mech = 1;
+    s.noise = 1;
+    compare(ctx, typ, wref, wfast, &s);
+
+    /* interventions around single infusions */
+    memset(&s, 0, sizeof s);
+    s.name = "interventions (anti-BDNF, AMPA, mTOR...)";
+    infusion(&s.d[s.nd++], 2.0, 35.0);
+    infusion(&s.d[s.nd++], 74.0, 35.0);
+    infusion(&s.d[s.nd++], 146.0, 35.0);
+    s.ev[s.ne++] = (ks_event){1.5, 0.0, 0.8, KS_EV_ANTI_BDNF};
+    s.ev[s.ne++] = (ks_event){73.5, 0.0, 0.9, KS_EV_AMPA_BLOCK};
+    s.ev[s.ne++] = (ks_event){145.0, 6.0, 0.7, KS_EV_MTOR_BLOCK};
+    s.ev[s.ne++] = (ks_event){170.0, 0.0, 0.5, KS_EV_SPINE_ABLATION};
+    s.ev[s.ne++] = (ks_event){200.0, 72.0, 1.0, KS_EV_STRESS};
+    grid(&s, 12 * 24.0, 0.5);
+    s.mech = 1;
+    compare(ctx, typ, wref, wfast, &s);
+
+    /* PK only */
+    memset(&s, 0, sizeof s);
+    s.name = "PK only: infusion and bolus";
+    infusion(&s.d[s.nd++], 1.0, 35.0);
+    memset(&s.d[s.nd], 0, sizeof s.d[0]);
+    s.d[s.nd].t_h = 30.0;
+    s.d[s.nd].amount_mg = 20.0;
+    s.d[s.nd].drug = KS_DRUG_KETAMINE;
+    s.d[s.nd++].route = KS_ROUTE_IV_BOLUS;
+    grid(&s, 72.0, 0.25);
+    compare(ctx, typ, wref, wfast, &s);
+
+    /* the PK-only fast path against the closed form (the exact superposition) */
+    ks_pk_system *sys = calloc(1, sizeof *sys);
+    double *xcf = calloc(s.nt * KS_PK_MAXN, sizeof(double));
+    ks_patient p;
+    ks_patient_init(&p);
+    size_t n_sel = 0;
+    CHECK(sys && xcf && ks_pk_build(ctx, typ->pk, &p, sys) == KS_OK &&
+          ks_pk_closed_form(ctx, sys, s.d, s.nd, s.times, s.nt, xcf) == KS_OK &&
+          run_path(ctx, typ, wfast, &s, g_fast, &n_sel) == KS_OK);
+    if (sys && xcf) {
+        double worst = 0.0;
+        for (size_t j = 0; j < KS_PK_NOUT; j++) {
+            double peak = 0.0;
+            for (size_t k = 0; k < s.nt; k++) {
+                peak = fmax(peak, fabs(ks_pk_output_value(sys, (int)j, xcf + k * (size_t)sys->n)));
+            }
+            for (size_t k = 0; k < s.nt && peak > 0.0; k++) {
+                double ref = ks_pk_output_value(sys, (int)j, xcf + k * (size_t)sys->n);
+                worst = fmax(worst, fabs(g_fast[j * s.nt + k] - ref) / peak);
+            }
+        }
+        printf("  PK only vs closed form: %.3g of peak\n", worst);
+        CHECK(worst <= 1e-9);
+    }
+    free(sys);
+    free(xcf);
+    ks_sim_workspace_free(wref);
+    ks_sim_workspace_free(wfast);
+}
+
+int main(void)
+{
+    ks_ctx *ctx = ks_ctx_create();
+    ks_params *params = ks_params_create_default(ctx);
+    ks_model_typical typ = {NULL, NULL};
+    CHECK(params && ks_model_typical_init(ctx, params, &typ) == KS_OK);
+    test_order();
+    if (typ.pk) {
+        scenarios(ctx, &typ);
+    }
+    ks_model_typical_clear(&typ);
+    ks_params_free(params);
+    ks_ctx_free(ctx);
+    return ks_test_finish("test_fast");
+}
