@@ -1073,12 +1073,10 @@ static ks_status eval_rate(mt_eval *ev, const mt_measure *m, mt_value *out)
     else
         add(ev->detail, ev->dsize, "remission (%s <= %g)", scale_label(t, 0), tr->remission_max);
     add(ev->detail, ev->dsize,
-        " of arm %s at %s%s in trial %s: %zu/%zu = %.1f%% (binomial SE %.1f)",
+        " of arm %s at %s%s%s in trial %s: %zu/%zu = %.1f%% (binomial SE %.1f)",
         tr->arms[m->arm].name, m->exit_on_remission ? "exit (first remission, else " : "",
-        tr->visits[m->visit].label, t->name, k, n, 100.0 * p,
+        tr->visits[m->visit].label, m->exit_on_remission ? ")" : "", t->name, k, n, 100.0 * p,
         100.0 * sqrt(p * (1.0 - p) / (double)n));
-    if (m->exit_on_remission)
-        add(ev->detail, ev->dsize, ")");
     return KS_OK;
 }
 
