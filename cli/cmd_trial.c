@@ -132,8 +132,8 @@ static int mpi_gather(void *user, const double *mine, size_t n_mine, double *all
             off += counts[k];
         }
     }
-    int rc = MPI_Gatherv(mine, (int)n_mine, MPI_DOUBLE, all, cnt, disp, MPI_DOUBLE, 0,
-                         MPI_COMM_WORLD);
+    int rc =
+        MPI_Gatherv(mine, (int)n_mine, MPI_DOUBLE, all, cnt, disp, MPI_DOUBLE, 0, MPI_COMM_WORLD);
     free(cnt);
     free(disp);
     return rc == MPI_SUCCESS ? 0 : -1;
@@ -300,37 +300,47 @@ static int trial_command(int argc, char **argv, const ks_trial_comm *comm)
     trial = trial_path ? ks_trial_load(ctx, trial_path) : ks_trial_create_default(ctx);
     if (!trial)
         goto fail;
-    if (outdir) {
+    int root = !comm || comm->rank == 0; /* rank 0 alone writes */
+    if (outdir && root) {
         if (ks_cli_prepare_outdir(outdir) != KS_OK) {
             code = KS_EXIT_INPUT;
-            goto done;
+            goto setup_done;
         }
         if (!(p_summary = join(outdir, "trial_summary.json")) ||
             !(p_visits = join(outdir, "trial_visits.csv")) ||
             (patients && !(p_patients = join(outdir, "trial_patients.csv")))) {
             fprintf(stderr, "ketasim: out of memory\n");
             code = KS_EXIT_IO;
-            goto done;
+            goto setup_done;
         }
         opt.patients_csv = p_patients;
     }
-    if (report_dir) {
+    if (report_dir && root) {
         /* the report's Kaplan-Meier curves read the patient rows */
         if (ks_cli_prepare_outdir(report_dir) != KS_OK) {
             code = KS_EXIT_INPUT;
-            goto done;
+            goto setup_done;
         }
         if (!p_patients) {
             if (!(p_patients = join(report_dir, "trial_patients.csv"))) {
                 fprintf(stderr, "ketasim: out of memory\n");
                 code = KS_EXIT_IO;
-                goto done;
+                goto setup_done;
             }
             opt.patients_csv = p_patients;
         }
     }
+setup_done:
+    if (comm && comm->bcast_int) {
+        /* every rank learns whether rank 0 could prepare its outputs */
+        int c = code;
+        if (comm->bcast_int(comm->user, &c) != 0 && c == KS_EXIT_OK)
+            c = KS_EXIT_IO;
+        code = c;
+    }
+    if (code != KS_EXIT_OK)
+        goto done;
     opt.comm = comm;
-    int root = !comm || comm->rank == 0;
     if (!quiet && root && isatty(STDERR_FILENO)) {
         opt.progress = progress_bar;
         opt.progress_user = &prog;

@@ -83,7 +83,7 @@ check_bad bad_json.json "{$base, " 'malformed JSON'
 check_bad no_one.json "{$base, \"arms\": [{\"name\": \"a\", \"doses\": []}], \"population\": {\"baseline_madrs\": {\"mean\": 5, \"sd\": 1}, \"inclusion\": {\"min\": 40}}}" '$.population.inclusion'
 "$KETASIM" trial "$S/does_not_exist.json" --quiet >/dev/null 2>"$S/err"
 if [ $? -eq 2 ] && grep -q does_not_exist "$S/err"; then ok; else bad "missing file"; fi
-for args in "--n 0" "--n x" "--threads 0" "--seed -1" "--patients" "--bogus"; do
+for args in "--n 0" "--n x" "--threads 0" "--seed -1" "--patients" "--bogus" "--replicates 0" "--alpha 2"; do
     # shellcheck disable=SC2086
     "$KETASIM" trial $args >/dev/null 2>&1
     if [ $? -eq 2 ]; then ok; else bad "option '$args' not rejected with exit 2"; fi

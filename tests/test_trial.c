@@ -278,7 +278,6 @@ out:
     ks_ctx_free(ctx);
 }
 
-
 /* Gehan 1965 (Biometrika 52:203), 6-MP vs placebo remission times in weeks (+ censored):
  *   6-MP (21):    6 6 6 6+ 7 9+ 10 10+ 11+ 13 16 17+ 19+ 20+ 22 23 25+ 32+ 32+ 34+ 35+
  *   placebo (21): 1 1 2 2 3 4 4 5 5 8 8 8 8 11 11 12 12 15 17 22 23
@@ -291,12 +290,12 @@ out:
  * (ibid., ch. 2). */
 static void test_survival(void)
 {
-    static const double t[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
-                                13, 15, 16, 17, 19, 20, 22, 23, 25, 32, 34, 35};
+    static const double t[] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12,
+                               13, 15, 16, 17, 19, 20, 22, 23, 25, 32, 34, 35};
     static const double mp_ev[] = {6, 6, 6, 7, 10, 13, 16, 22, 23};
     static const double mp_cens[] = {6, 9, 10, 11, 17, 19, 20, 25, 32, 32, 34, 35};
-    static const double pl_ev[] = {1, 1, 2, 2, 3, 4, 4, 5, 5, 8, 8, 8, 8, 11, 11, 12, 12, 15, 17,
-                                   22, 23};
+    static const double pl_ev[] = {1, 1, 2,  2,  3,  4,  4,  5,  5,  8, 8,
+                                   8, 8, 11, 11, 12, 12, 15, 17, 22, 23};
     enum { NT = sizeof t / sizeof t[0] };
     size_t dm[NT] = {0}, cm[NT] = {0}, dp[NT] = {0}, cp[NT] = {0};
     for (size_t j = 0; j < NT; j++) {
@@ -567,10 +566,10 @@ static void test_dropout(void)
  * the null trial's. 8 replicates each. */
 static void test_power(void)
 {
-#define POWER_FMT \
-        "{\"seed\": 2, \"n_per_arm\": 12, \"span\": {\"days\": 1}, \"visits\": [{\"h\": 4}, " \
-        "{\"day\": 1}], \"arms\": [{\"name\": \"drug\", \"doses\": %s}, {\"name\": \"saline\", " \
-        "\"doses\": []}], \"endpoints\": {\"reference_arm\": \"saline\"}}"
+#define POWER_FMT                                                                                  \
+    "{\"seed\": 2, \"n_per_arm\": 12, \"span\": {\"days\": 1}, \"visits\": [{\"h\": 4}, "          \
+    "{\"day\": 1}], \"arms\": [{\"name\": \"drug\", \"doses\": %s}, {\"name\": \"saline\", "       \
+    "\"doses\": []}], \"endpoints\": {\"reference_arm\": \"saline\"}}"
     const char *doses[] = {"[{\"drug\": \"ketamine\", \"route\": \"iv_infusion\", \"mg_per_kg\":"
                            " 0.5, \"duration_min\": 40}]",
                            "[]"};

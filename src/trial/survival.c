@@ -23,7 +23,7 @@ void ks_km(size_t n, const double *t, const size_t *events, const size_t *censor
         p->censored = censored[j];
         if (events[j] > 0 && at_risk > 0) {
             double nj = (double)at_risk, dj = (double)events[j];
-            s *= 1.0 - dj / nj;               /* Kaplan & Meier 1958 */
+            s *= 1.0 - dj / nj; /* Kaplan & Meier 1958 */
             if (events[j] < at_risk)
                 gw += dj / (nj * (nj - dj)); /* Greenwood 1926 */
         }

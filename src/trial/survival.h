@@ -43,10 +43,10 @@ void ks_km_median(size_t n, const ks_km_point *km, double *median, double *lo, d
  * B 34:187), Breslow (1974) ties. At each of the n event/censoring times: d0, d1 events and
  * r0, r1 at risk in groups 0 and 1. */
 typedef struct {
-    double beta, se;             /* log hazard ratio and 1/sqrt(information) at beta */
-    double hr, ci_low, ci_high;  /* exp(beta), exp(beta -+ z se) */
-    double p_wald;               /* 2 (1 - Phi(|beta| / se)) */
-    double chi2_logrank;         /* log-rank statistic (hypergeometric variance), 1 df */
+    double beta, se;            /* log hazard ratio and 1/sqrt(information) at beta */
+    double hr, ci_low, ci_high; /* exp(beta), exp(beta -+ z se) */
+    double p_wald;              /* 2 (1 - Phi(|beta| / se)) */
+    double chi2_logrank;        /* log-rank statistic (hypergeometric variance), 1 df */
     double p_logrank;
     int iterations;
 } ks_cox;

@@ -16,14 +16,14 @@
 #include <stdint.h>
 
 /* Input limits (docs/TRIAL.md, "Limits"). */
-#define KS_TRIAL_MAX_ARMS      16
-#define KS_TRIAL_MAX_VISITS    500
-#define KS_TRIAL_MAX_EVENTS    100000
-#define KS_TRIAL_MAX_N_PER_ARM 100000000L
-#define KS_TRIAL_MAX_NAME      64
-#define KS_TRIAL_MAX_BYTES     ((size_t)16 << 20)
-#define KS_TRIAL_MAX_PHASES    8
-#define KS_TRIAL_MAX_FLEX      8 /* flexible-dose rules per arm */
+#define KS_TRIAL_MAX_ARMS       16
+#define KS_TRIAL_MAX_VISITS     500
+#define KS_TRIAL_MAX_EVENTS     100000
+#define KS_TRIAL_MAX_N_PER_ARM  100000000L
+#define KS_TRIAL_MAX_NAME       64
+#define KS_TRIAL_MAX_BYTES      ((size_t)16 << 20)
+#define KS_TRIAL_MAX_PHASES     8
+#define KS_TRIAL_MAX_FLEX       8 /* flexible-dose rules per arm */
 #define KS_TRIAL_MAX_REPLICATES 10000
 
 /* Random substream of the trial's conduct (dropout draws, index = visit; re-randomisation,
@@ -39,13 +39,13 @@ typedef enum { KS_DESIGN_PARALLEL = 0, KS_DESIGN_CROSSOVER = 1 } ks_trial_design
 /* A flexible-dose rule (docs/TRIAL.md, "flex_dose"): at a visit, patients whose improvement
  * from the observed baseline is below a threshold get a new amount from then on. */
 typedef struct {
-    size_t visit;      /* index into the trial's visits */
-    int by_fraction;   /* 1: improvement as a fraction of the baseline; 0: in score points */
-    double threshold;  /* improvement < threshold triggers the rule */
-    int drug;          /* -1: every dose of the arm; else only doses of this ks_drug */
-    double mg;         /* new fixed amount, or 0 */
-    double mg_per_kg;  /* new weight-based amount, or 0 */
-    double factor;     /* amounts multiplied by this, or 0 */
+    size_t visit;     /* index into the trial's visits */
+    int by_fraction;  /* 1: improvement as a fraction of the baseline; 0: in score points */
+    double threshold; /* improvement < threshold triggers the rule */
+    int drug;         /* -1: every dose of the arm; else only doses of this ks_drug */
+    double mg;        /* new fixed amount, or 0 */
+    double mg_per_kg; /* new weight-based amount, or 0 */
+    double factor;    /* amounts multiplied by this, or 0 */
 } ks_trial_flex;
 
 typedef struct {
@@ -163,9 +163,9 @@ struct ks_trial_result {
     ks_welford *paired;        /* crossover: change(arm) - change(reference), same layout */
     ks_solver_stats solver;
     /* conduct */
-    size_t *arm_n;         /* randomised (analysed) patients per arm */
-    size_t *arm_dropouts;  /* of which dropped out */
-    size_t *arm_flexed;    /* of which got a flexible-dose step */
+    size_t *arm_n;        /* randomised (analysed) patients per arm */
+    size_t *arm_dropouts; /* of which dropped out */
+    size_t *arm_flexed;   /* of which got a flexible-dose step */
     size_t n_phases;
     ks_trial_phase *phases; /* owned copy (n_phases >= 1) */
     ks_trial_phase_count *phase_counts;
@@ -178,7 +178,7 @@ struct ks_trial_result {
     double relapse_min, relapse_origin_h;
     size_t relapse_consecutive;
     size_t n_relapse_times;
-    double *relapse_t;               /* [n_relapse_times], h after the origin */
+    double *relapse_t;                  /* [n_relapse_times], h after the origin */
     ks_trial_relapse_arm *relapse_arms; /* [n_arms] */
     /* primary endpoint and power */
     ks_measure primary_measure;

@@ -119,16 +119,16 @@ static void oc_contrast(const ks_trial_result *r, size_t arm, size_t visit, ks_c
 }
 
 /* Response (or remission) rate difference of an arm from the reference at a visit. */
-static void rate_contrast(const ks_trial_result *r, size_t arm, size_t visit, int remission,
-                          int oc, ks_contrast *c)
+static void rate_contrast(const ks_trial_result *r, size_t arm, size_t visit, int remission, int oc,
+                          ks_contrast *c)
 {
     const ks_trial_cell *x = &r->cells[arm * r->n_visits + visit];
     const ks_trial_cell *y = &r->cells[r->reference_arm * r->n_visits + visit];
     size_t nx = oc ? x->oc_observed.n : x->observed.n, ny = oc ? y->oc_observed.n : y->observed.n;
-    size_t kx = remission ? (oc ? x->oc_remitters : x->remitters)
-                          : (oc ? x->oc_responders : x->responders);
-    size_t ky = remission ? (oc ? y->oc_remitters : y->remitters)
-                          : (oc ? y->oc_responders : y->responders);
+    size_t kx =
+        remission ? (oc ? x->oc_remitters : x->remitters) : (oc ? x->oc_responders : x->responders);
+    size_t ky =
+        remission ? (oc ? y->oc_remitters : y->remitters) : (oc ? y->oc_responders : y->responders);
     ks_prop_diff(kx, nx, ky, ny, c);
 }
 
@@ -454,8 +454,7 @@ static cJSON *result_json(ks_ctx *ctx, const ks_trial_result *r)
                 bad = !oc || add_num(oc, "n", (double)n) < 0 || add_num(oc, "mean", mean) < 0 ||
                       add_num(oc, "sd", sd) < 0 || add_num(oc, "ci_low", lo) < 0 ||
                       add_num(oc, "ci_high", hi) < 0 || add_num(oc, "change_mean", cmean) < 0 ||
-                      add_num(oc, "change_sd", csd) < 0 ||
-                      add_num(oc, "change_ci_low", clo) < 0 ||
+                      add_num(oc, "change_sd", csd) < 0 || add_num(oc, "change_ci_low", clo) < 0 ||
                       add_num(oc, "change_ci_high", chi) < 0 ||
                       add_num(oc, "responders", (double)cell->oc_responders) < 0 ||
                       add_num(oc, "response_rate",
@@ -648,8 +647,9 @@ ks_status ks_trial_result_print(ks_ctx *ctx, const ks_trial_result *r, FILE *out
         for (size_t a = 0; a < r->n_arms; a++) {
             ks_trial_relapse s;
             ks_trial_result_relapse(ctx, r, a, &s);
-            fprintf(out, "  %s: %zu relapses of %zu, median %.0f h (95%% CI %.0f, %.0f)", r->arm_names[a],
-                    s.events, s.n, s.median_h, s.median_ci_low_h, s.median_ci_high_h);
+            fprintf(out, "  %s: %zu relapses of %zu, median %.0f h (95%% CI %.0f, %.0f)",
+                    r->arm_names[a], s.events, s.n, s.median_h, s.median_ci_low_h,
+                    s.median_ci_high_h);
             if (a != r->reference_arm)
                 fprintf(out, "; hazard ratio %.2f (%.2f, %.2f) p=%.2g", s.hr, s.hr_ci_low,
                         s.hr_ci_high, s.p_value);

@@ -529,8 +529,8 @@ nomem:
 
 /* A time object {"min"|"h"|"day": x} that must name one of the trial's visits; *visit is its
  * index. `key` is the member of obj holding the time object. */
-static int get_visit(jp *j, const cJSON *obj, const char *key, const ks_trial *t, int allow_baseline,
-                     size_t *visit)
+static int get_visit(jp *j, const cJSON *obj, const char *key, const ks_trial *t,
+                     int allow_baseline, size_t *visit)
 {
     static const char *const keys[] = {"min", "h", "day"};
     static const double mult[] = {1.0 / 60.0, 1.0, 24.0};
@@ -557,8 +557,9 @@ out:
 
 static int parse_flex(jp *j, const cJSON *arr, const ks_trial *t, ks_trial_arm *arm)
 {
-    static const char *const keys[] = {"visit", "if_improvement_below",
-                                       "if_improvement_points_below", "drug", "mg", "mg_per_kg", "factor"};
+    static const char *const keys[] = {
+        "visit", "if_improvement_below", "if_improvement_points_below", "drug", "mg", "mg_per_kg",
+        "factor"};
     size_t s = push(j, ".flex_dose");
     int r = -1;
     int n = cJSON_GetArraySize(arr);
@@ -589,11 +590,11 @@ static int parse_flex(jp *j, const cJSON *arr, const ks_trial *t, ks_trial_arm *
         if (!bad && rv == 0)
             bad = jfail(j, e, "\"visit\" is required, e.g. {\"day\": 4}") < 0;
         if (!bad && rf + rp != 1)
-            bad = jfail(j, e, "give exactly one of if_improvement_below and "
-                              "if_improvement_points_below") < 0;
+            bad = jfail(j, e,
+                        "give exactly one of if_improvement_below and "
+                        "if_improvement_points_below") < 0;
         if (!bad && rm + rk + rx != 1)
-            bad = jfail(j, e, "give exactly one of mg, mg_per_kg (the new amount) and factor") <
-                  0;
+            bad = jfail(j, e, "give exactly one of mg, mg_per_kg (the new amount) and factor") < 0;
         if (!bad && drug) {
             ks_drug d;
             if (ks_drug_from_name(drug, &d) != 0) {
@@ -838,15 +839,16 @@ static int parse_phases(jp *j, const cJSON *arr, ks_trial *t)
         }
         if (!bad && !e->next && fabs(ph->end_h - t->span_h) > 1e-9) {
             size_t s3 = push(j, ".until");
-            bad = jfail(j, u, "the last phase must end at the end of the span (%g h)",
-                        t->span_h) < 0;
+            bad =
+                jfail(j, u, "the last phase must end at the end of the span (%g h)", t->span_h) < 0;
             pop(j, s3);
         }
         if (!bad && ar) {
             size_t s3 = push(j, ".arms");
             if (i > 0)
-                bad = jfail(j, ar, "only the first phase allocates arms (later phases keep them "
-                                   "or re-randomise)") < 0;
+                bad = jfail(j, ar,
+                            "only the first phase allocates arms (later phases keep them "
+                            "or re-randomise)") < 0;
             else
                 bad = arm_list(j, ar, t, t->initial_arms, &t->n_initial_arms) < 0;
             pop(j, s3);
@@ -878,8 +880,10 @@ static int parse_phases(jp *j, const cJSON *arr, ks_trial *t)
                     if (t->visits[k].t_h <= start + 1e-9)
                         dv = k;
                 if (dv == 0)
-                    bad = jfail(j, rz, "re-randomisation at %g h needs a rating visit after "
-                                       "baseline and at or before it", start) < 0;
+                    bad = jfail(j, rz,
+                                "re-randomisation at %g h needs a rating visit after "
+                                "baseline and at or before it",
+                                start) < 0;
                 t->withdrawal = 1;
                 t->withdrawal_phase = i;
                 t->withdrawal_visit = dv;
@@ -1088,10 +1092,9 @@ static ks_status add_visit_events(ks_ctx *ctx, ks_trial *t)
 ks_trial *ks_trial_parse_internal(ks_ctx *ctx, const char *text, size_t len, const char *name,
                                   const char *base_dir)
 {
-    static const char *const keys[] = {"$schema",   "name",   "description", "seed",
-                                       "n_per_arm", "span",   "design",      "population",
-                                       "arms",      "visits", "endpoints",   "phases",
-                                       "dropout"};
+    static const char *const keys[] = {"$schema",   "name",   "description", "seed", "n_per_arm",
+                                       "span",      "design", "population",  "arms", "visits",
+                                       "endpoints", "phases", "dropout"};
     static const char *const design_names[] = {"parallel", "crossover"};
     jp j = {ctx, name ? name : "<trial>", base_dir, "$", 1};
     ks_trial *t = NULL;

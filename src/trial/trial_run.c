@@ -36,12 +36,12 @@
  * SIM_HEAD values, the noise-free scores and the observed scores at the visits. */
 enum { REC_STATUS = 0, REC_INITIAL_ARM, REC_SELECTED, REC_HEAD };
 enum {
-    SIM_ARM = 0,    /* analysed arm, -1: not analysed (not selected for re-randomisation) */
-    SIM_MISS,       /* first visit missed by dropout (n_visits: none) */
-    SIM_EXIT,       /* first visit not attended because not selected (n_visits: none) */
-    SIM_FLEXED,     /* flexible-dose rules that fired */
-    SIM_RELAPSE,    /* 1: relapse event, 0: censored */
-    SIM_RELAPSE_K,  /* relapse time index (0 = origin) */
+    SIM_ARM = 0,   /* analysed arm, -1: not analysed (not selected for re-randomisation) */
+    SIM_MISS,      /* first visit missed by dropout (n_visits: none) */
+    SIM_EXIT,      /* first visit not attended because not selected (n_visits: none) */
+    SIM_FLEXED,    /* flexible-dose rules that fired */
+    SIM_RELAPSE,   /* 1: relapse event, 0: censored */
+    SIM_RELAPSE_K, /* relapse time index (0 = origin) */
     SIM_HEAD
 };
 
@@ -329,9 +329,8 @@ static ks_status run_course(const run_setup *rs, worker *w, const slot *sl, size
     double *tr = rec + SIM_HEAD, *ob = rec + SIM_HEAD + nv;
     plan pl;
     memset(&pl, 0, sizeof pl);
-    size_t a0 = t->design == KS_DESIGN_CROSSOVER
-                    ? s
-                    : t->initial_arms[sl->unit % t->n_initial_arms];
+    size_t a0 =
+        t->design == KS_DESIGN_CROSSOVER ? s : t->initial_arms[sl->unit % t->n_initial_arms];
     pl.before = pl.after = a0;
     pl.boundary_h = t->withdrawal ? t->withdrawal_h : INFINITY;
     ks_status st = simulate_plan(rs, w, sl, s, &pl, truth);
@@ -451,8 +450,7 @@ static ks_status run_record(const run_setup *rs, worker *w, const slot *sl, doub
 
 /* Writes the rows of the attended visits of one simulation. */
 static int write_rows(FILE *fp, const ks_trial *t, const char *arm, const char *suffix,
-                      size_t patient, uint64_t key, const double *tr, const double *ob,
-                      size_t last)
+                      size_t patient, uint64_t key, const double *tr, const double *ob, size_t last)
 {
     for (size_t v = 0; v < last; v++) {
         char a[32], b[32], c[32];
@@ -580,8 +578,8 @@ typedef struct {
     const ks_trial_comm *comm;
     int rank, size;
     const ks_trial_options *opt;
-    size_t units;       /* included patients per replicate */
-    size_t done_total;  /* for progress: over all replicates */
+    size_t units;      /* included patients per replicate */
+    size_t done_total; /* for progress: over all replicates */
     size_t total;
 } engine;
 
@@ -648,9 +646,9 @@ static ks_status run_replicate(ks_ctx *ctx, engine *e, ks_trial_result *r, uint6
         double *all = e->mine;
         if (e->comm && e->size > 1) {
             for (int k = 0; k < e->size; k++)
-                e->counts[k] = (nb * (size_t)(k + 1) / (size_t)e->size -
-                                nb * (size_t)k / (size_t)e->size) *
-                               rec_len;
+                e->counts[k] =
+                    (nb * (size_t)(k + 1) / (size_t)e->size - nb * (size_t)k / (size_t)e->size) *
+                    rec_len;
             if (e->comm->gather(e->comm->user, e->mine, (size_t)nmine * rec_len, e->all,
                                 e->counts) != 0)
                 return ks_fail(ctx, KS_ERR_IO, "gathering the patient records failed");
@@ -668,12 +666,10 @@ static ks_status run_replicate(ks_ctx *ctx, engine *e, ks_trial_result *r, uint6
                     ks_status st = run_record(rs, &w0, &e->slots[u], e->mine, e->truth);
                     char msg[KS_MSG_MAX];
                     snprintf(msg, sizeof msg, "%s", st != KS_OK ? ks_ctx_message(ctx) : "");
-                    code = (int)ks_fail(ctx,
-                                        rec[REC_STATUS] == (double)KS_ERR_NOMEM ? KS_ERR_NOMEM
-                                                                                : KS_ERR_SOLVER,
-                                        "%s: patient key %llu: %s", t->source,
-                                        (unsigned long long)e->slots[u].key,
-                                        msg[0] ? msg : "simulation failed");
+                    code = (int)ks_fail(
+                        ctx, rec[REC_STATUS] == (double)KS_ERR_NOMEM ? KS_ERR_NOMEM : KS_ERR_SOLVER,
+                        "%s: patient key %llu: %s", t->source, (unsigned long long)e->slots[u].key,
+                        msg[0] ? msg : "simulation failed");
                     break;
                 }
                 if (accumulate(rs, r, &e->slots[u], rec, e->chg, rows) < 0)
@@ -683,8 +679,7 @@ static ks_status run_replicate(ks_ctx *ctx, engine *e, ks_trial_result *r, uint6
         code = agree(e, code);
         if (code != 0) {
             if (e->rank != 0)
-                ks_fail(ctx, (ks_status)code, "%s: the run stopped on another rank",
-                        t->source);
+                ks_fail(ctx, (ks_status)code, "%s: the run stopped on another rank", t->source);
             return (ks_status)code;
         }
         done += nb;
