@@ -3,8 +3,11 @@
  * min_value, mean_value, time_of_max, crossing_time, value_at with vs_arm, references to a
  * named dose or event) and the combinators relative_difference, max_of and compare with a
  * factor, on synthetic piecewise-linear result curves whose answers follow exactly from
- * geometry (linear interpolation is exact on them).
+ * geometry (linear interpolation is exact on them); and solved doses, checked against the
+ * linearity of the PK (a plasma level twice as high needs twice the dose, so twice the AUC).
  */
+#define _POSIX_C_SOURCE 200809L
+
 #include "ks_test.h"
 
 #include "core/internal.h"
@@ -13,7 +16,9 @@
 #include "validate/measure.h"
 
 #include <cjson/cJSON.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The test curve: baseline 1 until the dose at t = 1 h, a linear rise to 3 at t = 3 h, a
  * linear fall to 1 at t = 7 h, then 1 until 12 h; sampled every 0.25 h, so every corner is a
@@ -353,10 +358,87 @@ static void test_measurements(ks_ctx *ctx)
         free_arm(&arms[i]);
 }
 
+static int write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fputs(text, f);
+    return fclose(f);
+}
+
+/* Two 24-h infusions solved for 50 and 100 ng/mL of total plasma ketamine at 24 h: by the
+ * linearity of the PK the second needs exactly twice the dose, so its AUC0-24 is exactly twice
+ * the first's (independent of the parameter values); a third arm takes the second's factor
+ * (scale_as) and must reproduce its AUC. */
+static void test_solved_dose(void)
+{
+    ks_ctx ctx = {KS_OK, ""};
+    char dir[] = "/tmp/ks_test_solveXXXXXX", p1[96], p2[96];
+    if (!mkdtemp(dir)) {
+        CHECK(0);
+        return;
+    }
+    snprintf(p1, sizeof p1, "%s/targets.csv", dir);
+    snprintf(p2, sizeof p2, "%s/solve.json", dir);
+    CHECK(write_text(
+              p1, "id,layer,experiment,quantity,target,low,high,unit,source,confidence\n"
+                  "X-01,test,solve,AUC ratio,2,1.999999,2.000001,ratio,linearity,computed\n"
+                  "X-02,test,solve,AUC ratio,1,0.999999,1.000001,ratio,scale_as,computed\n") == 0);
+#define ARM_FMT                                                                                    \
+    "{\"name\": \"%s\", %s \"scenario\": {\"mechanism\": false, \"doses\": "                       \
+    "[{\"drug\": \"ketamine\", \"route\": \"iv_infusion\", \"mg\": 100, "                          \
+    "\"duration_min\": 1440}], \"span\": {\"hours\": 24}, \"output\": "                            \
+    "{\"step_min\": 30, \"effect_site\": false}}}"
+    char a1[1024], a2[1024], a3[1024], solve[2][400], exp[4096];
+    for (int k = 0; k < 2; k++)
+        snprintf(solve[k], sizeof solve[k],
+                 "\"solve\": {\"drug\": \"ketamine\", \"measure\": {\"kind\": \"value_at\", "
+                 "\"arm\": \"%s\", \"output\": \"plasma_ketamine_total\", \"time_h\": 24}, "
+                 "\"equals\": %d},",
+                 k ? "high" : "low", k ? 100 : 50);
+    snprintf(a1, sizeof a1, ARM_FMT, "low", solve[0]);
+    snprintf(a2, sizeof a2, ARM_FMT, "high", solve[1]);
+    snprintf(a3, sizeof a3, ARM_FMT, "copy", "\"scale_as\": \"high\",");
+    snprintf(exp, sizeof exp,
+             "{\"name\": \"solve\", \"description\": \"d\", \"source\": \"s\", \"arms\": [%s, %s, "
+             "%s], \"targets\": ["
+             "{\"id\": \"X-01\", \"measure\": {\"kind\": \"ratio\", "
+             "\"numerator\": {\"kind\": \"auc\", \"arm\": \"high\", \"output\": "
+             "\"plasma_ketamine_total\", \"to\": 24}, "
+             "\"denominator\": {\"kind\": \"auc\", \"arm\": \"low\", \"output\": "
+             "\"plasma_ketamine_total\", \"to\": 24}}},"
+             "{\"id\": \"X-02\", \"measure\": {\"kind\": \"ratio\", "
+             "\"numerator\": {\"kind\": \"auc\", \"arm\": \"copy\", \"output\": "
+             "\"plasma_ketamine_total\", \"to\": 24}, "
+             "\"denominator\": {\"kind\": \"auc\", \"arm\": \"high\", \"output\": "
+             "\"plasma_ketamine_total\", \"to\": 24}}}]}",
+             a1, a2, a3);
+    CHECK(write_text(p2, exp) == 0);
+    ks_params *params = ks_params_create_default(&ctx);
+    ks_validation *v = params ? ks_validate(&ctx, params, dir, NULL) : NULL;
+    if (!v)
+        fprintf(stderr, "validate: %s\n", ctx.message);
+    CHECK(v != NULL && ks_validation_count(v) == 2);
+    for (size_t i = 0; v && i < ks_validation_count(v); i++) {
+        ks_validation_row r;
+        CHECK(ks_validation_row_get(&ctx, v, i, &r) == KS_OK);
+        CHECK_CLOSE(r.simulated, i == 0 ? 2.0 : 1.0, 1e-6, 0);
+        CHECK(strstr(r.detail, "solved dose") != NULL);
+    }
+    ks_validation_free(v);
+    ks_params_free(params);
+    unlink(p1);
+    unlink(p2);
+    rmdir(dir);
+#undef ARM_FMT
+}
+
 int main(void)
 {
     ks_ctx ctx = {KS_OK, ""};
     test_primitives();
     test_measurements(&ctx);
+    test_solved_dose();
     return ks_test_finish("test_validate_mech");
 }

@@ -1102,11 +1102,14 @@ static ks_status eval_leaf_view(ks_ctx *ctx, const ks_measure *m, const leaf_vie
         if ((st = leaf_ref_time(ctx, m, &v, e.tmax_h, &ref)) != KS_OK)
             return st;
         set_q(q, e.tmax_h - ref, KS_DIM_TIME, NULL, w);
+        char rw[96];
+        ref_words(m, rw, sizeof rw);
         dappend(detail, ds, "Tmax of %s in arm '%s' = %.4g h after the %s (%.4g h)", on, an,
                 e.tmax_h - ref,
-                m->from == REF_ZERO        ? "time origin"
-                : m->from == REF_LAST_DOSE ? "last dose before Tmax"
-                                           : "first dose",
+                m->from == REF_ZERO         ? "time origin"
+                : m->from == REF_LAST_DOSE  ? "last dose before Tmax"
+                : m->from == REF_FIRST_DOSE ? "first dose"
+                                            : rw,
                 ref);
         return KS_OK;
     }

@@ -4,6 +4,11 @@
  * simulates the arms of every experiment that answers a selected target, measures, and reports one
  * row per selected target in the order of targets.csv. Format of experiment files:
  * docs/VALIDATION.md.
+ *
+ * Arms may be virtual animals (docs/MODEL.md 11.4) and may have solved doses: the amounts of one
+ * drug scaled by the factor that makes a measurement equal a value or another measurement (the
+ * animal-equivalent dose, a clamped plasma level), found by safeguarded secant steps in log dose
+ * before the arm's targets are measured ("Solved doses" in docs/VALIDATION.md).
  */
 #define _POSIX_C_SOURCE 200809L
 
