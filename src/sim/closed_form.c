@@ -20,7 +20,8 @@
  * before a dose is x_ss = sum_{k >= 1} x_1(k ii), where x_1 is the response to one dose; with
  * x_1(k ii) = e^{A ii (k - 1)} x_1(ii) this geometric series is (I - e^{A ii})^{-1} x_1(ii)
  * (the multiple-dosing accumulation of Gibaldi & Perrier, Pharmacokinetics, 2nd ed., 1982,
- * written in matrix form). A reset (ss = 1) removes the responses of every earlier dose (in
+ * written in matrix form). A reset (ss = 1, or a NONMEM EVID 3/4 record: dose->reset) removes
+ * the responses of every earlier dose (in
  * record order) from its time on, including infusions still running. Infusions at steady state
  * must end before the next dose (duration <= ii).
  *
@@ -390,6 +391,10 @@ ks_status ks_pk_closed_form(ks_ctx *ctx, const ks_pk_system *sys, const ks_dose 
     for (size_t dd = n_doses; dd-- > 0;) {
         const ks_dose *dose = &doses[dd];
         int is_rate = 0;
+        if (dose->reset && !(dose->amount_mg > 0.0)) {
+            t_lim = dose->t_h; /* a pure reset (NONMEM EVID 3) ends every earlier response */
+            continue;
+        }
         if ((st = ks_pk_dose_input(ctx, sys, dose, W.in, &is_rate)) != KS_OK) {
             goto done;
         }
@@ -419,8 +424,8 @@ ks_status ks_pk_closed_form(ks_ctx *ctx, const ks_pk_system *sys, const ks_dose 
         if (st != KS_OK) {
             goto done;
         }
-        if (dose->ss == 1) {
-            t_lim = dose->t_h;
+        if (dose->ss == 1 || dose->reset) {
+            t_lim = dose->t_h; /* reset and dose (EVID 4), or SS = 1: earlier doses end here */
         }
     }
     for (size_t i = 0; i < n_times * n; i++) {
