@@ -4,11 +4,19 @@
 #include "clinical.h"
 #include "pd_util.h"
 
-double ks_pd_clin_madrs(const ks_pd_clin_params *p, double m)
+double ks_pd_clin_madrs(const ks_pd_clin_params *p, double m, double deficit)
 {
-    /* MODEL.md 8: the patient's severity M_dep at m = -1, residual symptoms M_res at m = +1. */
+    /* MODEL.md 8: the patient's severity M_dep at m = -1; in the healthy basin residual
+     * symptoms M_res plus the fraction k_res (M_dep - M_res) of the severity range that the
+     * remaining prefrontal (synaptic) deficit D = 1 - C_pfc keeps (residual symptoms after
+     * response track incomplete recovery: Paykel et al. 1995 Psychol Med 25:1171; form
+     * assumed). */
     double mm = ks_pd_clamp(m, -1e3, 1e3);
-    return ks_pd_clamp(p->m_res + (p->m_dep - p->m_res) * 0.5 * (1.0 - mm), 0.0, 60.0);
+    double d = ks_pd_clamp(deficit, 0.0, 1.0);
+    double range = p->m_dep - p->m_res;
+    double low = 0.5 * (1.0 - mm);
+    double high = ks_pd_clamp(0.5 * (1.0 + mm), 0.0, 1.0);
+    return ks_pd_clamp(p->m_res + range * (low + p->k_res * d * high), 0.0, 60.0);
 }
 
 double ks_pd_clin_hdrs17(const ks_pd_clin_params *p, double madrs)

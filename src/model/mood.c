@@ -16,13 +16,19 @@ double ks_pd_tilt(const ks_pd_mood_params *p, const ks_pd_tilt_terms *t)
            p->w_hab * t->hab;
 }
 
+double ks_pd_well_height(const ks_pd_mood_params *p, double window)
+{
+    /* MODEL.md 7: h = 1 - lambda_W W, kept >= 1e-6 so that the landscape never vanishes. */
+    return ks_pd_clamp(1.0 - p->lambda_w * ks_pd_clamp(window, 0.0, 1.0), 1e-6, 1.0);
+}
+
 double ks_pd_well_drift(const ks_pd_mood_params *p, double m, double window, double tilt)
 {
-    /* MODEL.md 7: -dV/dm with V = a m^4/4 - b_eff m^2/2 - T m (cusp/double-well, van de
-     * Leemput et al. 2014 PNAS 111:87); b_eff = b0 (1 - lambda_W W) ("snowmelt"). */
+    /* MODEL.md 7: -dV/dm with V = h (a m^4/4 - b0 m^2/2) - T m (cusp/double-well, van de
+     * Leemput et al. 2014 PNAS 111:87); the window lowers the landscape height
+     * h = 1 - lambda_W W ("snowmelt": the ridge melts, the valleys stay where they are). */
     double mm = ks_pd_clamp(m, -KS_MOOD_MAX, KS_MOOD_MAX);
-    double b_eff = p->b0 * (1.0 - p->lambda_w * ks_pd_clamp(window, 0.0, 1.0));
-    return -p->a * mm * mm * mm + b_eff * mm + tilt;
+    return ks_pd_well_height(p, window) * (-p->a * mm * mm * mm + p->b0 * mm) + tilt;
 }
 
 /* Root of the decreasing function f(m) = -a m^3 + b m + T on [lo, hi] (f(lo) >= 0 >= f(hi)),
@@ -42,11 +48,13 @@ static double decreasing_root(double a, double b, double t, double lo, double hi
 
 double ks_pd_well_root(const ks_pd_mood_params *p, double window, double tilt, int healthy)
 {
-    /* f(m) = -a m^3 + b m + T decreases outside [-mc, mc], mc = sqrt(b/3a) (its local extrema
-     * when b > 0). The healthy well is the root in [mc, +inf) when f(mc) >= 0; otherwise the
-     * only root lies in (-inf, -mc]. Mirror for the depressed well. */
+    /* h (-a m^3 + b0 m) + T = 0  <=>  f(m) = -a m^3 + b m + T/h = 0 with b = b0. f decreases
+     * outside [-mc, mc], mc = sqrt(b/3a) (its local extrema when b > 0). The healthy well is the
+     * root in [mc, +inf) when f(mc) >= 0; otherwise the only root lies in (-inf, -mc]. Mirror
+     * for the depressed well. */
     double a = p->a;
-    double b = p->b0 * (1.0 - p->lambda_w * ks_pd_clamp(window, 0.0, 1.0));
+    double b = p->b0;
+    tilt /= ks_pd_well_height(p, window);
     double mc = b > 0.0 ? sqrt(b / (3.0 * a)) : 0.0;
     double big = 2.0 + sqrt(fabs(b) / a) + cbrt(fabs(tilt) / a);
     double f_right = -a * mc * mc * mc + b * mc + tilt; /* f(+mc), local maximum */
@@ -78,7 +86,7 @@ void ks_pd_mood_rhs(const ks_pd_mood_params *p, const double *z, double mtor_exc
     /* MODEL.md 7: dL/dt = k_L g_op max(0, M - 1) - L/tau_L: protein-synthesis-dependent
      * potentiation (Li 2010; Autry 2011), gated by endogenous opioids (6.1). */
     zdot[KS_PD_L] = p->k_l * ks_pd_pos(g_op) * ks_pd_pos(mtor_excess) - l / p->tau_l;
-    /* tau_m dm/dt = -a m^3 + b_eff m + T + nu. */
+    /* tau_m dm/dt = h (-a m^3 + b0 m) + T + nu. */
     double n = ks_pd_clamp(nu, -1e6, 1e6);
     zdot[KS_PD_MOOD] = (ks_pd_well_drift(p, m, window, tilt) + n) / p->tau_m;
     /* dHab/dt = (H(-m) - Hab)/tau_hab ("well-trodden paths"). */

@@ -23,12 +23,14 @@ typedef struct {
  *     - w_I (Infl - 1) - w_hab Hab. */
 double ks_pd_tilt(const ks_pd_mood_params *p, const ks_pd_tilt_terms *t);
 
-/* Drift of the double well: -a m^3 + b_eff m + T (without noise, without 1/tau_m). */
+/* Height factor of the landscape, h = 1 - lambda_W window (MODEL.md 7). */
+double ks_pd_well_height(const ks_pd_mood_params *p, double window);
+
+/* Drift of the double well: h (-a m^3 + b0 m) + T (without noise, without 1/tau_m). */
 double ks_pd_well_drift(const ks_pd_mood_params *p, double m, double window, double tilt);
 
 /* The stable root of the double well on the healthy (healthy = 1) or depressed side: the
- * largest (resp. smallest) root of -a m^3 + b m + T = 0 with ridge factor b = b0 (1 - lambda_W
- * window). */
+ * largest (resp. smallest) root of h (-a m^3 + b0 m) + T = 0 with h = 1 - lambda_W window. */
 double ks_pd_well_root(const ks_pd_mood_params *p, double window, double tilt, int healthy);
 
 /* Smooth step H(-m) = 1/(1 + exp(m/0.1)) of the habit equation. */

@@ -126,6 +126,7 @@ struct ks_pd_typical {
     X("clin.hdrs25_per_hdrs17", base.clin.hdrs25_per_hdrs17, POS, INF)                             \
     X("clin.hamd6_per_hamd17", base.clin.hamd6_per_hamd17, POS, INF)                               \
     X("clin.m_res", base.clin.m_res, 0.0, 60.0)                                                    \
+    X("clin.k_res", base.clin.k_res, 0.0, 1.0)                                                     \
     X("clin.rater_sd", base.clin.rater_sd, 0.0, INF)                                               \
     X("ssri.tau_a", base.plc.tau_a, POS, INF)                                                      \
     X("ssri.beta_s", beta_s, 0.0, INF)                                                             \
@@ -514,7 +515,7 @@ void ks_pd_outputs(const ks_pd_patient *pp, const double *z, const ks_pd_input *
     out[KS_PD_OUT_MU_OCC] = g.rec.occ_mu;
     out[KS_PD_OUT_SERT_OCC] = g.rec.occ_sert;
     out[KS_PD_OUT_MTOR_INHIBITION] = g.rec.i_mtor;
-    double madrs = ks_pd_clin_madrs(&pp->clin, z[KS_PD_MOOD]);
+    double madrs = ks_pd_clin_madrs(&pp->clin, z[KS_PD_MOOD], 1.0 - g.sys.c_pfc);
     out[KS_PD_OUT_MADRS] = madrs;
     out[KS_PD_OUT_HDRS17] = ks_pd_clin_hdrs17(&pp->clin, madrs);
 }
@@ -615,7 +616,7 @@ void ks_pd_noise_params(const ks_pd_patient *pp, double *tau_h, double *sigma)
 
 double ks_pd_madrs(const ks_pd_patient *pp, double m)
 {
-    return ks_pd_clin_madrs(&pp->clin, m);
+    return ks_pd_clin_madrs(&pp->clin, m, 0.0);
 }
 
 double ks_pd_hdrs17_from_madrs(const ks_pd_patient *pp, double madrs)

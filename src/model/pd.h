@@ -225,7 +225,7 @@ typedef struct { /* mood.c, MODEL.md 7 */
 } ks_pd_mood_params;
 
 typedef struct { /* clinical.c, MODEL.md 8 */
-    double madrs_per_hamd, hdrs25_per_hdrs17, hamd6_per_hamd17, m_res, rater_sd;
+    double madrs_per_hamd, hdrs25_per_hdrs17, hamd6_per_hamd17, m_res, k_res, rater_sd;
     double m_dep; /* this patient's MADRS at m = -1 */
 } ks_pd_clin_params;
 
@@ -339,7 +339,8 @@ void ks_pd_ablate_new_spines(const ks_pd_patient *pp, double *z, double fraction
  * samples nu exactly on its grid: nu(t+h) = nu(t) e^{-h/tau} + sigma sqrt(1 - e^{-2h/tau}) N. */
 void ks_pd_noise_params(const ks_pd_patient *pp, double *tau_h, double *sigma);
 
-/* Clinical conversions (MODEL.md 8): noise-free MADRS at mood m (clamped 0-60), HDRS-17 from
+/* Clinical conversions (MODEL.md 8): noise-free MADRS at mood m with no prefrontal deficit
+ * (the simulation output madrs_true adds the deficit term; clamped 0-60), HDRS-17 from
  * MADRS (clamped 0-52), and the rater noise SD (MADRS points) the driver adds per rating. */
 double ks_pd_madrs(const ks_pd_patient *pp, double m);
 double ks_pd_hdrs17_from_madrs(const ks_pd_patient *pp, double madrs);
