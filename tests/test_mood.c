@@ -50,15 +50,17 @@ int main(void)
     double a = par(ctx, params, "mood.a"), b0 = par(ctx, params, "mood.b0");
     double lw = par(ctx, params, "mood.lambda_w");
 
-    /* 1. Roots of -a m^3 + b m + T: at T = 0 they are +-sqrt(b/a); the window lowers b. */
+    /* 1. Roots of h (-a m^3 + b0 m) + T: at T = 0 they are +-sqrt(b0/a) whatever the height
+     *    h = 1 - lambda_W W: the window lowers the ridge, the wells stay put. */
     CHECK_CLOSE(ks_pd_well_root(mp, 0.0, 0.0, 1), sqrt(b0 / a), 1e-12, 0.0);
     CHECK_CLOSE(ks_pd_well_root(mp, 0.0, 0.0, 0), -sqrt(b0 / a), 1e-12, 0.0);
-    CHECK_CLOSE(ks_pd_well_root(mp, 1.0, 0.0, 1), sqrt(b0 * (1.0 - lw) / a), 1e-12, 0.0);
-    /* 2. Critical tilt: the depressed well exists for T < Tc = 2 a (b/3a)^{3/2} and not above
-     *    (the local minimum of -a m^3 + b m at m = -sqrt(b/3a)). */
+    CHECK_CLOSE(ks_pd_well_root(mp, 1.0, 0.0, 1), sqrt(b0 / a), 1e-12, 0.0);
+    CHECK_CLOSE(ks_pd_well_height(mp, 1.0), 1.0 - lw, 1e-15, 0.0);
+    /* 2. Critical tilt: the depressed well exists for T < Tc = h 2 a (b0/3a)^{3/2} and not above
+     *    (the local minimum of h (-a m^3 + b0 m) at m = -sqrt(b0/3a)). */
     for (int k = 0; k < 2; k++) {
-        double b = b0 * (k == 0 ? 1.0 : 1.0 - lw);
-        double tc = 2.0 * a * pow(b / (3.0 * a), 1.5);
+        double b = b0;
+        double tc = (k == 0 ? 1.0 : 1.0 - lw) * 2.0 * a * pow(b / (3.0 * a), 1.5);
         double below = ks_pd_well_root(mp, (double)k, 0.99 * tc, 0);
         double above = ks_pd_well_root(mp, (double)k, 1.01 * tc, 0);
         CHECK(below < -sqrt(b / (3.0 * a)));
@@ -84,6 +86,16 @@ int main(void)
     CHECK(ks_pd_hdrs17_from_madrs(&pp, 60.0) <= 52.0);
     CHECK_CLOSE(ks_pd_hdrs17_from_madrs(&pp, 39.0), 39.0 / f, 1e-12, 0.0);
     CHECK(ks_pd_rater_sd(&pp) == par(ctx, params, "clin.rater_sd"));
+    {
+        /* Residual symptoms (MODEL.md 8): in the healthy well a full prefrontal deficit keeps
+         * the fraction k_res of the severity range; none in the depressed well. */
+        double k_res = par(ctx, params, "clin.k_res");
+        double range = cov.severity_madrs - m_res;
+        CHECK_CLOSE(ks_pd_clin_madrs(&pp.clin, 1.0, 1.0), m_res + k_res * range, 1e-12, 0.0);
+        CHECK_CLOSE(ks_pd_clin_madrs(&pp.clin, 1.0, 0.5), m_res + 0.5 * k_res * range, 1e-12,
+                    0.0);
+        CHECK_CLOSE(ks_pd_clin_madrs(&pp.clin, -1.0, 1.0), cov.severity_madrs, 1e-12, 0.0);
+    }
 
     /* 5. Belief, visits, sessions (MODEL.md 9). */
     {
