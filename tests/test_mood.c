@@ -6,6 +6,7 @@
  */
 #include "pd_sim.h"
 
+#include "model/clinical.h"
 #include "model/mood.h"
 
 static double par(ks_ctx *ctx, const ks_params *p, const char *name)
