@@ -703,12 +703,16 @@ static ks_status solve_arm(ks_ctx *ctx, const ks_params *params, ks_experiment *
                  KS_SOLVE_MAXIT);
         return arm_miss(ctx, arm, "the dose could not be solved", why);
     }
-    char note[KS_DETAIL_MAX + 256];
-    snprintf(note, sizeof note,
-             "solved dose: arm '%s' %s doses x %.5g = %.5g mg in all, so that [%s] = %.5g%s%s%s",
-             arm->name, ks_drug_name((ks_drug)arm->solve_drug), arm->factor,
-             arm_drug_mg(arm, arm->solve_drug), mdet, target, arm->solve_equals ? " [" : "",
-             arm->solve_equals ? tdet : "", arm->solve_equals ? "]" : "");
+    char note[2 * KS_DETAIL_MAX + 256];
+    int len = snprintf(
+        note, sizeof note,
+        "solved dose: arm '%s' %s doses x %.5g = %.5g mg in all, so that [%s] = %.5g%s%s%s",
+        arm->name, ks_drug_name((ks_drug)arm->solve_drug), arm->factor,
+        arm_drug_mg(arm, arm->solve_drug), mdet, target, arm->solve_equals ? " [" : "",
+        arm->solve_equals ? tdet : "", arm->solve_equals ? "]" : "");
+    if (len < 0)
+        return ks_fail(ctx, KS_ERR_INTERNAL, "formatting the solved-dose note failed");
+    /* A note longer than the buffer is cut: it is a description, not data. */
     free(arm->solve_note);
     if (!(arm->solve_note = ks_strdup(ctx, note)))
         return KS_ERR_NOMEM;
