@@ -99,7 +99,7 @@ static void read_patients(tr_view *v, const char *path)
     FILE *fp = fopen(path, "r");
     if (!fp)
         return;
-    char line[1024], cur_arm[96] = "";
+    char line[1024], cur_arm[sizeof line] = "";
     long cur_pat = -1;
     int arm = -1;
     double obs[TR_MAX_VISITS];
@@ -133,7 +133,7 @@ static void read_patients(tr_view *v, const char *path)
                 tally(v, arm, obs);
             for (size_t k = 0; k < TR_MAX_VISITS; k++)
                 obs[k] = NAN;
-            snprintf(cur_arm, sizeof cur_arm, "%s", f[0]);
+            memcpy(cur_arm, f[0], strlen(f[0]) + 1); /* f[0] lies inside line: it fits */
             cur_pat = pat;
             arm = -1;
             for (size_t a = 0; a < v->na; a++)

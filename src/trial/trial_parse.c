@@ -224,7 +224,7 @@ static int get_time(jp *j, const cJSON *obj, const char *const *keys, const doub
 {
     int found = 0;
     for (size_t i = 0; i < n; i++) {
-        double x;
+        double x = 0.0;
         int r = get_number(j, obj, keys[i], 0.0, 0, span_h / hours_per[i], "within the span", &x);
         if (r < 0)
             return -1;
