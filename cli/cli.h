@@ -19,6 +19,9 @@ int ks_cmd_trial(int argc, char **argv);
 /* Prints "ketasim: <message>" on one stderr line and returns the exit code of the status. */
 int ks_cli_fail(ks_ctx *ctx);
 /* Prints "ketasim <cmd>: <text>" and a pointer to --help; returns 2. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
 int ks_cli_usage_error(const char *cmd, const char *fmt, ...);
 /* Reads the value of option argv[*i] ("--out DIR"); NULL (after a usage message) when absent. */
 const char *ks_cli_value(int argc, char **argv, int *i, const char *cmd);

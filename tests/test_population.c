@@ -114,6 +114,11 @@ static void test_moments(void)
     /* log weight: mean log(median) (the truncation 45-150 kg at median 80, omega 0.2 is at
      * -2.9 and +3.1 SD, shifting the mean by < 0.01 SD) */
     CHECK(fabs(s_lw / n - log(spec.weight_median_kg)) < 5 * spec.weight_omega / sqrt(n));
+    /* Truncation can only narrow the lognormal: the SD of log weight is at most omega (plus
+     * sampling error) and not zero. */
+    double sd_lw = sqrt(fmax(0.0, s2_lw / n - (s_lw / n) * (s_lw / n)));
+    CHECK(sd_lw <= spec.weight_omega * (1.0 + 5.0 / sqrt(2.0 * n)));
+    CHECK(sd_lw > 0.0);
     (void)s_age;
     /* rater noise: round(true + N(0, sd^2)) - true has mean 0 and variance sd^2 + 1/12
      * (Sheppard's correction for rounding to integers) */

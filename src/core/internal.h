@@ -29,7 +29,7 @@ struct ks_ctx {
  * Message convention: "<file>: <field>: <what is wrong> (got <value>)" -- the field is a JSON
  * path such as $.doses[2].amount_mg, or "line L, column NAME" for CSV files. */
 ks_status ks_fail(ks_ctx *ctx, ks_status status, const char *fmt, ...) KS_PRINTF(3, 4);
-ks_status ks_vfail(ks_ctx *ctx, ks_status status, const char *fmt, va_list ap);
+ks_status ks_vfail(ks_ctx *ctx, ks_status status, const char *fmt, va_list ap) KS_PRINTF(3, 0);
 
 /* Allocation that records KS_ERR_NOMEM on ctx when it fails. Sizes are checked for overflow. */
 void *ks_malloc(ks_ctx *ctx, size_t size);
