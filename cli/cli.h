@@ -8,7 +8,13 @@
 #include "ketasim.h"
 
 /* Exit codes (the same as ks_status_exit_code). */
-enum { KS_EXIT_OK = 0, KS_EXIT_VALIDATION = 1, KS_EXIT_INPUT = 2, KS_EXIT_SOLVER = 3, KS_EXIT_IO = 4 };
+enum {
+    KS_EXIT_OK = 0,
+    KS_EXIT_VALIDATION = 1,
+    KS_EXIT_INPUT = 2,
+    KS_EXIT_SOLVER = 3,
+    KS_EXIT_IO = 4
+};
 
 int ks_cmd_run(int argc, char **argv);
 int ks_cmd_params(int argc, char **argv);
@@ -31,5 +37,28 @@ int ks_cli_number(const char *s, double *out);
  * naming the directory and the reason and returns KS_ERR_INPUT (an unusable --out is bad
  * input, exit code 2). */
 ks_status ks_cli_prepare_outdir(const char *dir);
+
+/* 1 when `arg` asks for help ("--help" or "-h"). */
+int ks_cli_is_help(const char *arg);
+/* A plain option of a subcommand: either one with a text value ("--out DIR" stores "DIR" in
+ * *value) or a flag ("--quiet" sets *flag to 1). */
+typedef struct {
+    const char *name;   /* "--out" */
+    const char *alias;  /* a short spelling ("-q") or NULL */
+    const char **value; /* options with a value: where it goes; else NULL */
+    int *flag;          /* flags: set to 1; else NULL */
+} ks_cli_opt;
+/* When argv[*i] names one of `opts` (ended by an entry with name NULL), takes it (a value
+ * advances *i) and returns 1; returns -1 (after the usage message of ks_cli_value) when a
+ * value is missing; 0 when argv[*i] is none of them. */
+int ks_cli_option(int argc, char **argv, int *i, const char *cmd, const ks_cli_opt *opts);
+/* ks_ctx_create, printing "ketasim: out of memory" when it fails. */
+ks_ctx *ks_cli_ctx_create(void);
+/* The parameter table of --params FILE, or the built-in one when `params_path` is NULL;
+ * NULL (error on ctx) on failure. */
+ks_params *ks_cli_load_params(ks_ctx *ctx, const char *params_path);
+/* The scenario of --nonmem FILE, else of SCENARIO.json, else the default one; NULL (error on
+ * ctx) on failure. The caller has rejected giving both paths. */
+ks_scenario *ks_cli_load_scenario(ks_ctx *ctx, const char *scenario_path, const char *nonmem_path);
 
 #endif /* KS_CLI_H */

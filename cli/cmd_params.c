@@ -25,8 +25,17 @@ int ks_cmd_params(int argc, char **argv)
 {
     int csv = 0;
     const char *params_path = NULL, *prefix = NULL;
+    const ks_cli_opt opts[] = {{"--csv", NULL, NULL, &csv},
+                               {"--prefix", NULL, &prefix, NULL},
+                               {"--params", NULL, &params_path, NULL},
+                               {NULL, NULL, NULL, NULL}};
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+        int known = ks_cli_option(argc, argv, &i, "params", opts);
+        if (known < 0)
+            return KS_EXIT_INPUT;
+        if (known > 0)
+            continue;
+        if (ks_cli_is_help(argv[i])) {
             printf("usage: ketasim params [--csv] [--prefix P] [--params FILE.csv]\n"
                    "\n"
                    "Lists every model parameter: name, value, unit, confidence and source.\n"
@@ -34,14 +43,6 @@ int ks_cmd_params(int argc, char **argv)
                    "  --prefix P     only names starting with P (e.g. pk.sket)\n"
                    "  --params FILE  list a parameter file instead of the built-in table\n");
             return KS_EXIT_OK;
-        } else if (strcmp(argv[i], "--csv") == 0) {
-            csv = 1;
-        } else if (strcmp(argv[i], "--prefix") == 0) {
-            if (!(prefix = ks_cli_value(argc, argv, &i, "params")))
-                return KS_EXIT_INPUT;
-        } else if (strcmp(argv[i], "--params") == 0) {
-            if (!(params_path = ks_cli_value(argc, argv, &i, "params")))
-                return KS_EXIT_INPUT;
         } else {
             return ks_cli_usage_error("params", "unknown argument '%s'", argv[i]);
         }
@@ -49,7 +50,7 @@ int ks_cmd_params(int argc, char **argv)
     ks_ctx *ctx = ks_ctx_create();
     if (!ctx)
         return KS_EXIT_IO;
-    ks_params *p = params_path ? ks_params_load(ctx, params_path) : ks_params_create_default(ctx);
+    ks_params *p = ks_cli_load_params(ctx, params_path);
     if (!p) {
         int code = ks_cli_fail(ctx);
         ks_ctx_free(ctx);

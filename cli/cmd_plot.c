@@ -37,20 +37,21 @@ int ks_cmd_plot(int argc, char **argv)
     double subject = 1;
     ks_report_options ropt;
     ks_report_options_init(&ropt);
+    const ks_cli_opt opts[] = {{"--out", NULL, &out_path, NULL},
+                               {"--nonmem", NULL, &nonmem_path, NULL},
+                               {"--params", NULL, &params_path, NULL},
+                               {"--log", NULL, NULL, &ropt.log_concentrations},
+                               {NULL, NULL, NULL, NULL}};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+        int known = ks_cli_option(argc, argv, &i, "plot", opts);
+        if (known < 0)
+            return KS_EXIT_INPUT;
+        if (known > 0)
+            continue;
+        if (ks_cli_is_help(a)) {
             plot_usage(stdout);
             return KS_EXIT_OK;
-        } else if (strcmp(a, "--out") == 0) {
-            if (!(out_path = ks_cli_value(argc, argv, &i, "plot")))
-                return KS_EXIT_INPUT;
-        } else if (strcmp(a, "--nonmem") == 0) {
-            if (!(nonmem_path = ks_cli_value(argc, argv, &i, "plot")))
-                return KS_EXIT_INPUT;
-        } else if (strcmp(a, "--params") == 0) {
-            if (!(params_path = ks_cli_value(argc, argv, &i, "plot")))
-                return KS_EXIT_INPUT;
         } else if (strcmp(a, "--subject") == 0) {
             const char *v = ks_cli_value(argc, argv, &i, "plot");
             if (!v)
@@ -60,8 +61,6 @@ int ks_cmd_plot(int argc, char **argv)
                                           "--subject: expected a whole number >= 1 (got "
                                           "'%s')",
                                           v);
-        } else if (strcmp(a, "--log") == 0) {
-            ropt.log_concentrations = 1;
         } else if (a[0] == '-' && a[1] != '\0') {
             return ks_cli_usage_error("plot", "unknown option '%s'", a);
         } else if (!figure) {
@@ -93,21 +92,11 @@ int ks_cmd_plot(int argc, char **argv)
     ks_params *params = NULL;
     ks_scenario *scen = NULL;
     ks_result *res = NULL;
-    ks_ctx *ctx = ks_ctx_create();
-    if (!ctx) {
-        fprintf(stderr, "ketasim: out of memory\n");
+    ks_ctx *ctx = ks_cli_ctx_create();
+    if (!ctx)
         return KS_EXIT_IO;
-    }
-    params = params_path ? ks_params_load(ctx, params_path) : ks_params_create_default(ctx);
-    if (!params)
-        goto fail;
-    if (nonmem_path)
-        scen = ks_scenario_load_nonmem(ctx, nonmem_path);
-    else if (scenario_path)
-        scen = ks_scenario_load(ctx, scenario_path);
-    else
-        scen = ks_scenario_create_default(ctx);
-    if (!scen)
+    if (!(params = ks_cli_load_params(ctx, params_path)) ||
+        !(scen = ks_cli_load_scenario(ctx, scenario_path, nonmem_path)))
         goto fail;
     if ((size_t)subject > ks_scenario_subject_count(scen)) {
         code = ks_cli_usage_error("plot", "--subject %.0f: the scenario has %zu subject%s", subject,

@@ -48,23 +48,20 @@ int ks_cmd_run(int argc, char **argv)
     int quiet = 0;
     ks_sim_options opt;
     ks_sim_options_init(&opt);
+    const ks_cli_opt opts[] = {
+        {"--out", NULL, &outdir, NULL},         {"--nonmem", NULL, &nonmem_path, NULL},
+        {"--params", NULL, &params_path, NULL}, {"--report", NULL, &report_dir, NULL},
+        {"--quiet", "-q", NULL, &quiet},        {NULL, NULL, NULL, NULL}};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+        int known = ks_cli_option(argc, argv, &i, "run", opts);
+        if (known < 0)
+            return KS_EXIT_INPUT;
+        if (known > 0)
+            continue;
+        if (ks_cli_is_help(a)) {
             run_usage(stdout);
             return KS_EXIT_OK;
-        } else if (strcmp(a, "--out") == 0) {
-            if (!(outdir = ks_cli_value(argc, argv, &i, "run")))
-                return KS_EXIT_INPUT;
-        } else if (strcmp(a, "--nonmem") == 0) {
-            if (!(nonmem_path = ks_cli_value(argc, argv, &i, "run")))
-                return KS_EXIT_INPUT;
-        } else if (strcmp(a, "--params") == 0) {
-            if (!(params_path = ks_cli_value(argc, argv, &i, "run")))
-                return KS_EXIT_INPUT;
-        } else if (strcmp(a, "--report") == 0) {
-            if (!(report_dir = ks_cli_value(argc, argv, &i, "run")))
-                return KS_EXIT_INPUT;
         } else if (strcmp(a, "--solver") == 0) {
             const char *v = ks_cli_value(argc, argv, &i, "run");
             if (!v)
@@ -90,8 +87,6 @@ int ks_cmd_run(int argc, char **argv)
                 opt.rtol = x;
             else
                 opt.atol = x;
-        } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
-            quiet = 1;
         } else if (a[0] == '-' && a[1] != '\0') {
             return ks_cli_usage_error("run", "unknown option '%s'", a);
         } else if (!scenario_path) {
@@ -109,21 +104,11 @@ int ks_cmd_run(int argc, char **argv)
     ks_scenario *scen = NULL;
     ks_result *res = NULL;
     char *csv_path = NULL;
-    ks_ctx *ctx = ks_ctx_create();
-    if (!ctx) {
-        fprintf(stderr, "ketasim: out of memory\n");
+    ks_ctx *ctx = ks_cli_ctx_create();
+    if (!ctx)
         return KS_EXIT_IO;
-    }
-    params = params_path ? ks_params_load(ctx, params_path) : ks_params_create_default(ctx);
-    if (!params)
-        goto fail;
-    if (nonmem_path)
-        scen = ks_scenario_load_nonmem(ctx, nonmem_path);
-    else if (scenario_path)
-        scen = ks_scenario_load(ctx, scenario_path);
-    else
-        scen = ks_scenario_create_default(ctx);
-    if (!scen)
+    if (!(params = ks_cli_load_params(ctx, params_path)) ||
+        !(scen = ks_cli_load_scenario(ctx, scenario_path, nonmem_path)))
         goto fail;
     /* Every input is checked before anything is written. */
     if (ks_cli_prepare_outdir(outdir) != KS_OK ||

@@ -69,6 +69,22 @@ static int whole_number(const char *s, unsigned long long lo, unsigned long long
     return 0;
 }
 
+/* Reads the value of the whole-number option argv[*i] (advancing *i) into *out; KS_EXIT_OK,
+ * or the usage exit code after a message when the value is missing or outside [lo, hi]
+ * (hi written as hi_text). */
+static int whole_option(int argc, char **argv, int *i, unsigned long long lo, unsigned long long hi,
+                        const char *hi_text, unsigned long long *out)
+{
+    const char *name = argv[*i];
+    const char *s = ks_cli_value(argc, argv, i, "trial");
+    if (!s)
+        return KS_EXIT_INPUT;
+    if (whole_number(s, lo, hi, out) != 0)
+        return ks_cli_usage_error("trial", "%s: expected a whole number from %llu to %s (got '%s')",
+                                  name, lo, hi_text, s);
+    return KS_EXIT_OK;
+}
+
 typedef struct {
     int last_pct;
 } progress_state;
@@ -187,42 +203,37 @@ static int trial_command(int argc, char **argv, const ks_trial_comm *comm)
     int json = 0, quiet = 0, patients = 0;
     ks_trial_options opt;
     ks_trial_options_init(&opt);
+    const ks_cli_opt opts[] = {{"--out", NULL, &outdir, NULL},
+                               {"--params", NULL, &params_path, NULL},
+                               {"--report", NULL, &report_dir, NULL},
+                               {"--json", NULL, NULL, &json},
+                               {"--patients", NULL, NULL, &patients},
+                               {"--quiet", "-q", NULL, &quiet},
+                               {NULL, NULL, NULL, NULL}};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         unsigned long long v;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+        int bad;
+        int known = ks_cli_option(argc, argv, &i, "trial", opts);
+        if (known < 0)
+            return KS_EXIT_INPUT;
+        if (known > 0)
+            continue;
+        if (ks_cli_is_help(a)) {
             trial_usage(stdout);
             return KS_EXIT_OK;
         } else if (strcmp(a, "--n") == 0) {
-            const char *s = ks_cli_value(argc, argv, &i, "trial");
-            if (!s)
-                return KS_EXIT_INPUT;
-            if (whole_number(s, 1, 100000000ULL, &v) != 0)
-                return ks_cli_usage_error("trial",
-                                          "--n: expected a whole number from 1 to "
-                                          "100000000 (got '%s')",
-                                          s);
+            if ((bad = whole_option(argc, argv, &i, 1, 100000000ULL, "100000000", &v)))
+                return bad;
             opt.n_per_arm = (long)v;
         } else if (strcmp(a, "--seed") == 0) {
-            const char *s = ks_cli_value(argc, argv, &i, "trial");
-            if (!s)
-                return KS_EXIT_INPUT;
-            if (whole_number(s, 0, 9007199254740992ULL, &v) != 0)
-                return ks_cli_usage_error("trial",
-                                          "--seed: expected a whole number from 0 to "
-                                          "2^53 (got '%s')",
-                                          s);
+            if ((bad = whole_option(argc, argv, &i, 0, 9007199254740992ULL, "2^53", &v)))
+                return bad;
             opt.override_seed = 1;
             opt.seed = v;
         } else if (strcmp(a, "--threads") == 0) {
-            const char *s = ks_cli_value(argc, argv, &i, "trial");
-            if (!s)
-                return KS_EXIT_INPUT;
-            if (whole_number(s, 1, 1024, &v) != 0)
-                return ks_cli_usage_error("trial",
-                                          "--threads: expected a whole number from 1 "
-                                          "to 1024 (got '%s')",
-                                          s);
+            if ((bad = whole_option(argc, argv, &i, 1, 1024, "1024", &v)))
+                return bad;
             opt.threads = (int)v;
         } else if (strcmp(a, "--solver") == 0) {
             const char *s = ks_cli_value(argc, argv, &i, "trial");
@@ -236,14 +247,8 @@ static int trial_command(int argc, char **argv, const ks_trial_comm *comm)
                 return ks_cli_usage_error("trial", "--solver: expected fast or cvode (got '%s')",
                                           s);
         } else if (strcmp(a, "--replicates") == 0) {
-            const char *s = ks_cli_value(argc, argv, &i, "trial");
-            if (!s)
-                return KS_EXIT_INPUT;
-            if (whole_number(s, 1, 10000, &v) != 0)
-                return ks_cli_usage_error("trial",
-                                          "--replicates: expected a whole number from 1 "
-                                          "to 10000 (got '%s')",
-                                          s);
+            if ((bad = whole_option(argc, argv, &i, 1, 10000, "10000", &v)))
+                return bad;
             opt.replicates = (long)v;
         } else if (strcmp(a, "--alpha") == 0) {
             const char *s = ks_cli_value(argc, argv, &i, "trial");
@@ -256,21 +261,6 @@ static int trial_command(int argc, char **argv, const ks_trial_comm *comm)
                                           "0.5 (got '%s')",
                                           s);
             opt.alpha = x;
-        } else if (strcmp(a, "--out") == 0) {
-            if (!(outdir = ks_cli_value(argc, argv, &i, "trial")))
-                return KS_EXIT_INPUT;
-        } else if (strcmp(a, "--params") == 0) {
-            if (!(params_path = ks_cli_value(argc, argv, &i, "trial")))
-                return KS_EXIT_INPUT;
-        } else if (strcmp(a, "--report") == 0) {
-            if (!(report_dir = ks_cli_value(argc, argv, &i, "trial")))
-                return KS_EXIT_INPUT;
-        } else if (strcmp(a, "--json") == 0) {
-            json = 1;
-        } else if (strcmp(a, "--patients") == 0) {
-            patients = 1;
-        } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
-            quiet = 1;
         } else if (a[0] == '-' && a[1] != '\0') {
             return ks_cli_usage_error("trial", "unknown option '%s'", a);
         } else if (!trial_path) {
@@ -289,13 +279,10 @@ static int trial_command(int argc, char **argv, const ks_trial_comm *comm)
     ks_trial_result *res = NULL;
     char *p_summary = NULL, *p_visits = NULL, *p_patients = NULL;
     progress_state prog = {-1};
-    ks_ctx *ctx = ks_ctx_create();
-    if (!ctx) {
-        fprintf(stderr, "ketasim: out of memory\n");
+    ks_ctx *ctx = ks_cli_ctx_create();
+    if (!ctx)
         return KS_EXIT_IO;
-    }
-    params = params_path ? ks_params_load(ctx, params_path) : ks_params_create_default(ctx);
-    if (!params)
+    if (!(params = ks_cli_load_params(ctx, params_path)))
         goto fail;
     trial = trial_path ? ks_trial_load(ctx, trial_path) : ks_trial_create_default(ctx);
     if (!trial)

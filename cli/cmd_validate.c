@@ -33,12 +33,36 @@ static void json_number(FILE *out, double v)
         fputs("null", out);
 }
 
+/* Writes `, "<key>": <s as a JSON string>`. */
+static void json_string_field(FILE *out, const char *key, const char *s)
+{
+    fprintf(out, ", \"%s\": ", key);
+    json_string(out, s);
+}
+
+/* Writes `, "<key>": <v as a JSON number, or null>`. */
+static void json_number_field(FILE *out, const char *key, double v)
+{
+    fprintf(out, ", \"%s\": ", key);
+    json_number(out, v);
+}
+
 int ks_cmd_validate(int argc, char **argv)
 {
     int json = 0;
     const char *only = NULL, *dir = NULL, *params_path = NULL;
+    const ks_cli_opt opts[] = {{"--json", NULL, NULL, &json},
+                               {"--only", NULL, &only, NULL},
+                               {"--dir", NULL, &dir, NULL},
+                               {"--params", NULL, &params_path, NULL},
+                               {NULL, NULL, NULL, NULL}};
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+        int known = ks_cli_option(argc, argv, &i, "validate", opts);
+        if (known < 0)
+            return KS_EXIT_INPUT;
+        if (known > 0)
+            continue;
+        if (ks_cli_is_help(argv[i])) {
             printf("usage: ketasim validate [--json] [--only ID] [--dir DIR] [--params FILE]\n"
                    "\n"
                    "Runs the experiments (built in, or from DIR) and compares each simulated\n"
@@ -50,17 +74,6 @@ int ks_cmd_validate(int argc, char **argv)
                    "  --params F  a parameter table replacing the built-in one\n"
                    "Exit code 0 only when every selected target passes, 1 otherwise.\n");
             return KS_EXIT_OK;
-        } else if (strcmp(argv[i], "--json") == 0) {
-            json = 1;
-        } else if (strcmp(argv[i], "--only") == 0) {
-            if (!(only = ks_cli_value(argc, argv, &i, "validate")))
-                return KS_EXIT_INPUT;
-        } else if (strcmp(argv[i], "--dir") == 0) {
-            if (!(dir = ks_cli_value(argc, argv, &i, "validate")))
-                return KS_EXIT_INPUT;
-        } else if (strcmp(argv[i], "--params") == 0) {
-            if (!(params_path = ks_cli_value(argc, argv, &i, "validate")))
-                return KS_EXIT_INPUT;
         } else {
             return ks_cli_usage_error("validate", "unknown argument '%s'", argv[i]);
         }
@@ -71,8 +84,7 @@ int ks_cmd_validate(int argc, char **argv)
         return KS_EXIT_IO;
     ks_params *params = NULL;
     ks_validation *v = NULL;
-    params = params_path ? ks_params_load(ctx, params_path) : ks_params_create_default(ctx);
-    if (!params)
+    if (!(params = ks_cli_load_params(ctx, params_path)))
         goto fail;
     v = ks_validate(ctx, params, dir, only);
     if (!v)
@@ -98,20 +110,13 @@ int ks_cmd_validate(int argc, char **argv)
                 json_string(stdout, r.simulated_text);
             else
                 fputs("null", stdout);
-            fputs(", \"target\": ", stdout);
-            json_string(stdout, r.target);
-            fputs(", \"low\": ", stdout);
-            json_number(stdout, r.low);
-            fputs(", \"high\": ", stdout);
-            json_number(stdout, r.high);
-            fputs(", \"unit\": ", stdout);
-            json_string(stdout, r.unit);
-            fputs(", \"quantity\": ", stdout);
-            json_string(stdout, r.quantity);
-            fputs(", \"detail\": ", stdout);
-            json_string(stdout, r.detail);
-            fputs(", \"source\": ", stdout);
-            json_string(stdout, r.source);
+            json_string_field(stdout, "target", r.target);
+            json_number_field(stdout, "low", r.low);
+            json_number_field(stdout, "high", r.high);
+            json_string_field(stdout, "unit", r.unit);
+            json_string_field(stdout, "quantity", r.quantity);
+            json_string_field(stdout, "detail", r.detail);
+            json_string_field(stdout, "source", r.source);
             fputs("}", stdout);
         } else {
             char band[48], quantity[45];

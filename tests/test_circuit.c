@@ -5,15 +5,8 @@
  * near the end of an infusion and fading within hours, unchanged by naltrexone and by an AMPA
  * block, and easing with repeated doses (tolerance).
  */
+#include "ks_test_util.h"
 #include "pd_sim.h"
-
-static double par(ks_ctx *ctx, const ks_params *p, const char *name)
-{
-    double v = NAN;
-    if (ks_params_get(ctx, p, name, &v) != KS_OK)
-        fprintf(stderr, "missing parameter %s\n", name);
-    return v;
-}
 
 typedef struct {
     double cadss_peak, t_peak, t_below10;
@@ -75,17 +68,21 @@ int main(void)
     /* 2. Steady state of the feedback motif solved algebraically (MODEL.md 3.1): with B at
      *    x/(1+x), Fb = g_fb (raw - 1) and Glx = raw / (1 + Fb) - 1. */
     {
-        double fu = par(ctx, params, "rec.fu_ket");
-        double sum =
-            fu * 0.5 *
-            (1.0 / par(ctx, params, "rec.ki_sket") + 1.0 / par(ctx, params, "rec.ki_rket"));
-        double xi = sum / par(ctx, params, "rec.mg_i"), xp = sum / par(ctx, params, "rec.mg_p");
+        double fu = ks_test_par(ctx, params, "rec.fu_ket");
+        double sum = fu * 0.5 *
+                     (1.0 / ks_test_par(ctx, params, "rec.ki_sket") +
+                      1.0 / ks_test_par(ctx, params, "rec.ki_rket"));
+        double xi = sum / ks_test_par(ctx, params, "rec.mg_i"),
+               xp = sum / ks_test_par(ctx, params, "rec.mg_p");
         double bi = xi / (1.0 + xi), bp = xp / (1.0 + xp);
-        double dmax = par(ctx, params, "circ.dmax"), b50 = par(ctx, params, "circ.b50");
-        double h = par(ctx, params, "circ.hill_dis"), a_p = par(ctx, params, "circ.a_p");
-        double g = par(ctx, params, "circ.g_fb");
+        double dmax = ks_test_par(ctx, params, "circ.dmax"),
+               b50 = ks_test_par(ctx, params, "circ.b50");
+        double h = ks_test_par(ctx, params, "circ.hill_dis"),
+               a_p = ks_test_par(ctx, params, "circ.a_p");
+        double g = ks_test_par(ctx, params, "circ.g_fb");
         double dis = dmax * pow(bi, h) / (pow(b50, h) + pow(bi, h));
-        double raw = fmax(par(ctx, params, "circ.raw_floor"), (1.0 - a_p * bp) * (1.0 + dis));
+        double raw =
+            fmax(ks_test_par(ctx, params, "circ.raw_floor"), (1.0 - a_p * bp) * (1.0 + dis));
         double expect = raw / (1.0 + g * (raw - 1.0)) - 1.0;
         sim_patient(ctx, typ, &cov, &pp, &s);
         sim_regimen r = {0};

@@ -5,7 +5,7 @@
  * the matrix algebraically (AUC = -A^{-1} b) against the closed-form expressions of the
  * well-stirred first-pass model.
  */
-#include "ks_test.h"
+#include "ks_test_util.h"
 
 #include "ketasim.h"
 #include "model/pk.h"
@@ -13,15 +13,6 @@
 #include <string.h>
 
 #define N KS_PK_NSTATE
-
-static double par(ks_ctx *ctx, const ks_params *p, const char *name)
-{
-    double v = NAN;
-    if (ks_params_get(ctx, p, name, &v) != KS_OK) {
-        fprintf(stderr, "missing parameter %s\n", name);
-    }
-    return v;
-}
 
 static int is_effect_state(int i)
 {
@@ -207,8 +198,8 @@ static void test_mass_balance(const ks_pk_system *sys, const ks_pk_typical *typ,
         CHECK_CLOSE(s, 0.0, 0.0, 1e-12);
     }
     /* Liver column sum = -kel with kel = (1 - fm) CLint / Vh and CLint = CL / (1 - E). */
-    double cl = par(ctx, p, "pk.sket.cl"), e = par(ctx, p, "pk.liver.extraction");
-    double fm = par(ctx, p, "pk.liver.fm_nor"), vh = par(ctx, p, "pk.liver.vh");
+    double cl = ks_test_par(ctx, p, "pk.sket.cl"), e = ks_test_par(ctx, p, "pk.liver.extraction");
+    double fm = ks_test_par(ctx, p, "pk.liver.fm_nor"), vh = ks_test_par(ctx, p, "pk.liver.vh");
     double s = 0.0;
     for (int r = 0; r < N; r++) {
         if (!is_effect_state(r)) {
@@ -221,9 +212,9 @@ static void test_mass_balance(const ks_pk_system *sys, const ks_pk_typical *typ,
 
 static void test_one_compartment(const ks_pk_system *sys, ks_ctx *ctx, const ks_params *p)
 {
-    double cl = par(ctx, p, "pk.esc.cl"), v = par(ctx, p, "pk.esc.v");
-    double ka = par(ctx, p, "pk.esc.ka"), f = par(ctx, p, "pk.esc.f");
-    double ke0 = par(ctx, p, "pk.esc.ke0"), k = cl / v;
+    double cl = ks_test_par(ctx, p, "pk.esc.cl"), v = ks_test_par(ctx, p, "pk.esc.v");
+    double ka = ks_test_par(ctx, p, "pk.esc.ka"), f = ks_test_par(ctx, p, "pk.esc.f");
+    double ke0 = ks_test_par(ctx, p, "pk.esc.ke0"), k = cl / v;
     double x0[N] = {0}, x[N];
     x0[KS_PK_ESC_C] = 10.0; /* umol */
     x0[KS_PK_ESC_GUT] = 20.0;
@@ -258,7 +249,8 @@ static void test_allometry(ks_ctx *ctx, const ks_pk_typical *typ, const ks_param
     static ks_pk_system sa, sb;
     CHECK(ks_pk_build(ctx, typ, &a, &sa) == KS_OK);
     CHECK(ks_pk_build(ctx, typ, &b, &sb) == KS_OK);
-    double ev = par(ctx, p, "pk.cov.allometric_v"), ec = par(ctx, p, "pk.cov.allometric_cl");
+    double ev = ks_test_par(ctx, p, "pk.cov.allometric_v"),
+           ec = ks_test_par(ctx, p, "pk.cov.allometric_cl");
     /* Volume: output coefficient mw/V halves for exponent 1. */
     CHECK_CLOSE(sa.out[KS_PK_OUT_PLASMA_SKET].coef[0] / sb.out[KS_PK_OUT_PLASMA_SKET].coef[0],
                 pow(2.0, ev), 1e-12, 0.0);
@@ -274,9 +266,10 @@ static void test_allometry(ks_ctx *ctx, const ks_pk_typical *typ, const ks_param
     double clb = systemic_cl(&sb, KS_PK_SKET_C, KS_PK_OUT_PLASMA_SKET);
     CHECK_CLOSE(clb / cla, pow(2.0, ec), 1e-9, 0.0);
     /* And the reference patient has the tabulated clearance. */
-    CHECK_CLOSE(cla, par(ctx, p, "pk.sket.cl"), 1e-9, 0.0);
+    CHECK_CLOSE(cla, ks_test_par(ctx, p, "pk.sket.cl"), 1e-9, 0.0);
     double clr = systemic_cl(&sa, KS_PK_RKET_C, KS_PK_OUT_PLASMA_RKET);
-    CHECK_CLOSE(clr, par(ctx, p, "pk.sket.cl") * par(ctx, p, "pk.rket.cl_ratio"), 1e-9, 0.0);
+    CHECK_CLOSE(clr, ks_test_par(ctx, p, "pk.sket.cl") * ks_test_par(ctx, p, "pk.rket.cl_ratio"),
+                1e-9, 0.0);
 }
 
 static void test_covariates(ks_ctx *ctx, const ks_pk_typical *typ, const ks_params *p)
@@ -296,7 +289,7 @@ static void test_covariates(ks_ctx *ctx, const ks_pk_typical *typ, const ks_para
     CHECK(ks_pk_build(ctx, typ, &im, &sim) == KS_OK);
     CHECK(ks_pk_build(ctx, typ, &old, &sold) == KS_OK);
     CHECK(ks_pk_build(ctx, typ, &asian, &sas) == KS_OK);
-    double f = par(ctx, p, "pk.cov.female_cl_factor");
+    double f = ks_test_par(ctx, p, "pk.cov.female_cl_factor");
     /* Sigtermans 2009: clearance 20% higher in women, both enantiomers. */
     CHECK_CLOSE(systemic_cl(&sw, KS_PK_SKET_C, KS_PK_OUT_PLASMA_SKET) /
                     systemic_cl(&sm, KS_PK_SKET_C, KS_PK_OUT_PLASMA_SKET),
@@ -308,19 +301,19 @@ static void test_covariates(ks_ctx *ctx, const ks_pk_typical *typ, const ks_para
     /* CYP2B6*6: N-demethylation rate scaled by the tabulated factors; clearance lower. */
     double k0 = entry(&sm, KS_PK_SNOR_C, KS_PK_SKET_LIVER);
     CHECK_CLOSE(entry(&spm, KS_PK_SNOR_C, KS_PK_SKET_LIVER) / k0,
-                par(ctx, p, "pk.cov.cyp2b6_poor_nmet"), 1e-12, 0.0);
+                ks_test_par(ctx, p, "pk.cov.cyp2b6_poor_nmet"), 1e-12, 0.0);
     CHECK_CLOSE(entry(&sim, KS_PK_SNOR_C, KS_PK_SKET_LIVER) / k0,
-                par(ctx, p, "pk.cov.cyp2b6_intermediate_nmet"), 1e-12, 0.0);
+                ks_test_par(ctx, p, "pk.cov.cyp2b6_intermediate_nmet"), 1e-12, 0.0);
     double clm = systemic_cl(&sm, KS_PK_SKET_C, KS_PK_OUT_PLASMA_SKET);
     double clpm = systemic_cl(&spm, KS_PK_SKET_C, KS_PK_OUT_PLASMA_SKET);
     double clim = systemic_cl(&sim, KS_PK_SKET_C, KS_PK_OUT_PLASMA_SKET);
     CHECK(clpm < clim && clim < clm);
     /* Age: Qh falls 2.19 L/h per year above 60 (Perez-Ruixo 2021) -> liver->central rate. */
-    double vh = par(ctx, p, "pk.liver.vh");
+    double vh = ks_test_par(ctx, p, "pk.liver.vh");
     double dq = (entry(&sm, KS_PK_SKET_C, KS_PK_SKET_LIVER) -
                  entry(&sold, KS_PK_SKET_C, KS_PK_SKET_LIVER)) *
                 vh;
-    CHECK_CLOSE(dq, par(ctx, p, "pk.cov.age_qh_slope") * 20.0, 1e-9, 0.0);
+    CHECK_CLOSE(dq, ks_test_par(ctx, p, "pk.cov.age_qh_slope") * 20.0, 1e-9, 0.0);
     CHECK(systemic_cl(&sold, KS_PK_SKET_C, KS_PK_OUT_PLASMA_SKET) < clm);
     /* East Asian: other-metabolite rate x 0.36; norketamine-forming rate unchanged. */
     double kel_m = -(entry(&sm, KS_PK_SKET_LIVER, KS_PK_SKET_LIVER) +
@@ -328,7 +321,7 @@ static void test_covariates(ks_ctx *ctx, const ks_pk_typical *typ, const ks_para
     double kel_a = -(entry(&sas, KS_PK_SKET_LIVER, KS_PK_SKET_LIVER) +
                      entry(&sas, KS_PK_SKET_C, KS_PK_SKET_LIVER) +
                      entry(&sas, KS_PK_SNOR_C, KS_PK_SKET_LIVER));
-    CHECK_CLOSE(kel_a / kel_m, par(ctx, p, "pk.cov.east_asian_kel"), 1e-9, 0.0);
+    CHECK_CLOSE(kel_a / kel_m, ks_test_par(ctx, p, "pk.cov.east_asian_kel"), 1e-9, 0.0);
     CHECK_CLOSE(entry(&sas, KS_PK_SNOR_C, KS_PK_SKET_LIVER), k0, 1e-12, 0.0);
 }
 
@@ -360,7 +353,8 @@ static void test_dose_inputs(ks_ctx *ctx, const ks_pk_system *sys, const ks_para
     d.duration_h = 0.0;
     CHECK(ks_pk_dose_input(ctx, sys, &d, amt, &is_rate) == KS_ERR_INPUT);
     /* Intranasal esketamine: device 1 FRn, later devices FRn x 0.62, rest swallowed. */
-    double frn = par(ctx, p, "pk.nasal.frn_first"), dev = par(ctx, p, "pk.nasal.device_factor");
+    double frn = ks_test_par(ctx, p, "pk.nasal.frn_first"),
+           dev = ks_test_par(ctx, p, "pk.nasal.device_factor");
     d.drug = KS_DRUG_ESKETAMINE;
     d.route = KS_ROUTE_INTRANASAL;
     d.duration_h = 0.0;
@@ -378,7 +372,7 @@ static void test_dose_inputs(ks_ctx *ctx, const ks_pk_system *sys, const ks_para
     d.drug = KS_DRUG_ARKETAMINE;
     d.route = KS_ROUTE_IM;
     CHECK(ks_pk_dose_input(ctx, sys, &d, amt, &is_rate) == KS_OK);
-    CHECK_CLOSE(amt[KS_PK_RKET_IM], par(ctx, p, "pk.im.f") * umol, 1e-12, 0.0);
+    CHECK_CLOSE(amt[KS_PK_RKET_IM], ks_test_par(ctx, p, "pk.im.f") * umol, 1e-12, 0.0);
     CHECK(amt[KS_PK_SKET_IM] == 0.0);
     d.amount_mg = -1.0;
     CHECK(ks_pk_dose_input(ctx, sys, &d, amt, &is_rate) == KS_ERR_INPUT);
@@ -474,8 +468,10 @@ static double bioavail(ks_ctx *ctx, const ks_pk_system *sys, ks_drug drug, ks_ro
 static void test_bioavailability(ks_ctx *ctx, const ks_pk_system *sys, const ks_params *p)
 {
     /* Well-stirred first pass: F_oral = Fgut (1 - E) (Perez-Ruixo 2021, Methods). */
-    double fgut = par(ctx, p, "pk.oral.fgut"), e = par(ctx, p, "pk.liver.extraction");
-    double frn = par(ctx, p, "pk.nasal.frn_first"), fsl = par(ctx, p, "pk.sl.frac_mucosal");
+    double fgut = ks_test_par(ctx, p, "pk.oral.fgut"),
+           e = ks_test_par(ctx, p, "pk.liver.extraction");
+    double frn = ks_test_par(ctx, p, "pk.nasal.frn_first"),
+           fsl = ks_test_par(ctx, p, "pk.sl.frac_mucosal");
     double foral = fgut * (1.0 - e);
     CHECK_CLOSE(bioavail(ctx, sys, KS_DRUG_ESKETAMINE, KS_ROUTE_ORAL, 0, KS_PK_SKET_C), foral, 1e-9,
                 0.0);
@@ -484,7 +480,7 @@ static void test_bioavailability(ks_ctx *ctx, const ks_pk_system *sys, const ks_
     CHECK_CLOSE(bioavail(ctx, sys, KS_DRUG_ESKETAMINE, KS_ROUTE_SUBLINGUAL, 0, KS_PK_SKET_C),
                 fsl + (1.0 - fsl) * foral, 1e-9, 0.0);
     CHECK_CLOSE(bioavail(ctx, sys, KS_DRUG_ESKETAMINE, KS_ROUTE_IM, 0, KS_PK_SKET_C),
-                par(ctx, p, "pk.im.f"), 1e-9, 0.0);
+                ks_test_par(ctx, p, "pk.im.f"), 1e-9, 0.0);
     /* Published values the model should land near (Perez-Ruixo 2021: 56 mg IN F 54%). */
     double f56 =
         0.5 * (bioavail(ctx, sys, KS_DRUG_ESKETAMINE, KS_ROUTE_INTRANASAL, 1, KS_PK_SKET_C) +
@@ -492,7 +488,7 @@ static void test_bioavailability(ks_ctx *ctx, const ks_pk_system *sys, const ks_
     CHECK(f56 > 0.44 && f56 < 0.56);
     /* R-ketamine: lower clearance, same flow -> lower extraction -> higher F. */
     double fr = bioavail(ctx, sys, KS_DRUG_ARKETAMINE, KS_ROUTE_ORAL, 0, KS_PK_RKET_C);
-    double er = e * par(ctx, p, "pk.rket.cl_ratio");
+    double er = e * ks_test_par(ctx, p, "pk.rket.cl_ratio");
     CHECK_CLOSE(fr, fgut * (1.0 - er), 1e-9, 0.0);
     /* Other drugs: F as tabulated. */
     double b[N] = {0}, z[N], b2[N] = {0}, z2[N];
@@ -500,7 +496,7 @@ static void test_bioavailability(ks_ctx *ctx, const ks_pk_system *sys, const ks_
     b2[KS_PK_MDZ_C] = 1.0;
     auc_vector(sys, b, z);
     auc_vector(sys, b2, z2);
-    CHECK_CLOSE(z[KS_PK_MDZ_C] / z2[KS_PK_MDZ_C], par(ctx, p, "pk.mdz.f"), 1e-9, 0.0);
+    CHECK_CLOSE(z[KS_PK_MDZ_C] / z2[KS_PK_MDZ_C], ks_test_par(ctx, p, "pk.mdz.f"), 1e-9, 0.0);
 }
 
 static void test_params(ks_ctx *ctx, ks_params *p)
@@ -514,7 +510,7 @@ static void test_params(ks_ctx *ctx, ks_params *p)
         CHECK(ks_params_get(ctx, p, names[i], &v) == KS_OK);
     }
     /* A value outside its physical range is rejected. */
-    double old = par(ctx, p, "pk.oral.fgut");
+    double old = ks_test_par(ctx, p, "pk.oral.fgut");
     CHECK(ks_params_set(ctx, p, "pk.oral.fgut", 1.5) == KS_OK);
     ks_pk_typical *bad = ks_pk_typical_create(ctx, p);
     CHECK(bad == NULL && ks_ctx_status(ctx) == KS_ERR_INPUT);

@@ -6,15 +6,8 @@
  * delayed by the transit chain (unchanged at 3-6 h, raised at 12-24 h), and ablation removing
  * only labile spines.
  */
+#include "ks_test_util.h"
 #include "pd_sim.h"
-
-static double par(ks_ctx *ctx, const ks_params *p, const char *name)
-{
-    double v = NAN;
-    if (ks_params_get(ctx, p, name, &v) != KS_OK)
-        fprintf(stderr, "missing parameter %s\n", name);
-    return v;
-}
 
 /* Small deterministic generator for random states (xorshift64*). */
 static double urand(unsigned long long *s)
@@ -61,8 +54,10 @@ int main(void)
     ks_pd_covariates cov;
     ks_pd_patient pp;
     sim_state s;
-    double k_fade = par(ctx, params, "spine.k_fade"), l_s = par(ctx, params, "spine.l_s");
-    double w50 = par(ctx, params, "spine.w50"), thalf = par(ctx, params, "sig.p_thalf");
+    double k_fade = ks_test_par(ctx, params, "spine.k_fade"),
+           l_s = ks_test_par(ctx, params, "spine.l_s");
+    double w50 = ks_test_par(ctx, params, "spine.w50"),
+           thalf = ks_test_par(ctx, params, "sig.p_thalf");
 
     /* 1. Bookkeeping at random states: dS_new = F - cons - fade, dS_st = cons + homeostasis,
      *    and the total changes only by formation, fade and homeostasis. */

@@ -5,15 +5,8 @@
  * more blocked than pyramidal cells at subanaesthetic exposure; Emax occupancies of mu-opioid,
  * SERT and midazolam sedation at their half-effect concentrations.
  */
+#include "ks_test_util.h"
 #include "pd_sim.h"
-
-static double par(ks_ctx *ctx, const ks_params *p, const char *name)
-{
-    double v = NAN;
-    if (ks_params_get(ctx, p, name, &v) != KS_OK)
-        fprintf(stderr, "missing parameter %s\n", name);
-    return v;
-}
 
 typedef struct {
     double sket, rket, snorket, rnorket, hnk;
@@ -57,12 +50,14 @@ int main(void)
     ks_pd_patient pp;
     sim_state s;
 
-    double fu = par(ctx, params, "rec.fu_ket");
-    double ki_s = par(ctx, params, "rec.ki_sket"), ki_r = par(ctx, params, "rec.ki_rket");
-    double ki_sn = par(ctx, params, "rec.ki_snorket"), ki_rn = par(ctx, params, "rec.ki_rnorket");
-    double ki_h = par(ctx, params, "rec.ki_hnk");
-    double mg_i = par(ctx, params, "rec.mg_i"), mg_p = par(ctx, params, "rec.mg_p");
-    double kb_i = par(ctx, params, "rec.kb_i"), kb_p = par(ctx, params, "rec.kb_p");
+    double fu = ks_test_par(ctx, params, "rec.fu_ket");
+    double ki_s = ks_test_par(ctx, params, "rec.ki_sket"),
+           ki_r = ks_test_par(ctx, params, "rec.ki_rket");
+    double ki_sn = ks_test_par(ctx, params, "rec.ki_snorket"),
+           ki_rn = ks_test_par(ctx, params, "rec.ki_rnorket");
+    double ki_h = ks_test_par(ctx, params, "rec.ki_hnk");
+    double mg_i = ks_test_par(ctx, params, "rec.mg_i"), mg_p = ks_test_par(ctx, params, "rec.mg_p");
+    double kb_i = ks_test_par(ctx, params, "rec.kb_i"), kb_p = ks_test_par(ctx, params, "rec.kb_p");
 
     /* 1. Equilibrium block x/(1+x) (Gaddum competitive sum; MODEL.md 2.1) for single species
      *    and a mixture, both populations. */
@@ -125,21 +120,23 @@ int main(void)
         double out[KS_PD_NOUT];
         ks_pd_input in;
         ks_pd_input_init(&in);
-        double ki_ntx = par(ctx, params, "rec.ki_ntx"), fu_ntx = par(ctx, params, "rec.fu_ntx");
+        double ki_ntx = ks_test_par(ctx, params, "rec.ki_ntx"),
+               fu_ntx = ks_test_par(ctx, params, "rec.fu_ntx");
         in.naltrexone = ki_ntx / fu_ntx; /* y = 1 */
-        in.escitalopram = par(ctx, params, "rec.ec50_sert_esc") / 324.4;
-        in.midazolam = par(ctx, params, "rec.ec50_sed_mdz") / 325.8;
+        in.escitalopram = ks_test_par(ctx, params, "rec.ec50_sert_esc") / 324.4;
+        in.midazolam = ks_test_par(ctx, params, "rec.ec50_sed_mdz") / 325.8;
         ks_pd_outputs(&pp, s.z, &in, out);
         CHECK_CLOSE(out[KS_PD_OUT_MU_OCC], 0.5, 1e-12, 0.0);
         CHECK_CLOSE(out[KS_PD_OUT_SERT_OCC], 0.5, 1e-3, 0.0);
         CHECK_CLOSE(out[KS_PD_OUT_SEDATION], 0.5, 1e-3, 0.0);
         /* naltrexol competes at the same site: y = 1 + 1 -> 2/3 */
-        in.naltrexol = par(ctx, params, "rec.ki_nol") / fu_ntx;
+        in.naltrexol = ks_test_par(ctx, params, "rec.ki_nol") / fu_ntx;
         ks_pd_outputs(&pp, s.z, &in, out);
         CHECK_CLOSE(out[KS_PD_OUT_MU_OCC], 2.0 / 3.0, 1e-12, 0.0);
         /* rapamycin: brain = ratio x blood; half inhibition at IC50 / ratio */
         ks_pd_input_init(&in);
-        in.rapamycin = par(ctx, params, "int.rapa_ic50") / par(ctx, params, "int.rapa_brain_ratio");
+        in.rapamycin = ks_test_par(ctx, params, "int.rapa_ic50") /
+                       ks_test_par(ctx, params, "int.rapa_brain_ratio");
         ks_pd_outputs(&pp, s.z, &in, out);
         CHECK_CLOSE(out[KS_PD_OUT_MTOR_INHIBITION], 0.5, 1e-12, 0.0);
         /* combined with a 50 % block event: 1 - 0.5 x 0.5 */

@@ -16,6 +16,8 @@
  */
 #include "measure.h"
 
+#include "detail.h"
+
 #include "../core/internal.h"
 #include "../io/scenario_internal.h"
 #include "../sim/nca.h"
@@ -558,8 +560,7 @@ const char *ks_dim_name(ks_dim d)
     return "unknown";
 }
 
-static void dappend(char *buf, size_t size, const char *fmt, ...) KS_PRINTF(3, 4);
-static void dappend(char *buf, size_t size, const char *fmt, ...)
+void ks_detail_append(char *buf, size_t size, const char *fmt, ...)
 {
     size_t used = strlen(buf);
     if (used + 1 >= size)
@@ -1015,7 +1016,8 @@ static ks_status eval_curve(ks_ctx *ctx, const ks_measure *m, const leaf_view *v
                            "value of %s at %.4g h: outside the output times", what, tv);
         double val = ks_curve_value_at(t, c, n, tv);
         set_q(q, val, KS_DIM_CONC, v->unit, w);
-        dappend(detail, ds, "%s at %.4g h after %s = %.4g %s", what, m->time_h, rw, val, v->unit);
+        ks_detail_append(detail, ds, "%s at %.4g h after %s = %.4g %s", what, m->time_h, rw, val,
+                         v->unit);
         return KS_OK;
     }
     case MK_MAX_VALUE:
@@ -1027,12 +1029,13 @@ static ks_status eval_curve(ks_ctx *ctx, const ks_measure *m, const leaf_view *v
         const char *ext = sign > 0 ? "largest" : "smallest";
         if (m->kind == MK_MAX_VALUE || m->kind == MK_MIN_VALUE) {
             set_q(q, val, KS_DIM_CONC, v->unit, w);
-            dappend(detail, ds, "%s value of %s over %.4g-%.4g h after %s = %.4g %s (at %.4g h)",
-                    ext, what, ta - ref, tb - ref, rw, val, v->unit, te - ref);
+            ks_detail_append(detail, ds,
+                             "%s value of %s over %.4g-%.4g h after %s = %.4g %s (at %.4g h)", ext,
+                             what, ta - ref, tb - ref, rw, val, v->unit, te - ref);
         } else {
             set_q(q, te - ref, KS_DIM_TIME, NULL, w);
-            dappend(detail, ds, "%s value of %s (%.4g %s) at %.4g h after %s", ext, what, val,
-                    v->unit, te - ref, rw);
+            ks_detail_append(detail, ds, "%s value of %s (%.4g %s) at %.4g h after %s", ext, what,
+                             val, v->unit, te - ref, rw);
         }
         return KS_OK;
     }
@@ -1043,8 +1046,8 @@ static ks_status eval_curve(ks_ctx *ctx, const ks_measure *m, const leaf_view *v
                            "mean of %s over %.4g-%.4g h after %s: outside the output times", what,
                            m->start_h, m->end_h, rw);
         set_q(q, val, KS_DIM_CONC, v->unit, w);
-        dappend(detail, ds, "mean of %s over %.4g-%.4g h after %s = %.4g %s", what, m->start_h,
-                m->end_h, rw, val, v->unit);
+        ks_detail_append(detail, ds, "mean of %s over %.4g-%.4g h after %s = %.4g %s", what,
+                         m->start_h, m->end_h, rw, val, v->unit);
         return KS_OK;
     }
     case MK_CROSSING: {
@@ -1065,11 +1068,12 @@ static ks_status eval_curve(ks_ctx *ctx, const ks_measure *m, const leaf_view *v
                            what, m->rise ? "never moves" : "never comes back within", thr, v->unit,
                            b, ep);
         set_q(q, tc - ref, KS_DIM_TIME, NULL, w);
-        dappend(detail, ds,
-                "%s: baseline %.4g %s at %s, peak excursion %+.4g; %s %.4g %s of baseline at "
-                "%.4g h after %s",
-                what, b, v->unit, rw, ep, m->rise ? "moves" : "back within", thr, v->unit, tc - ref,
-                rw);
+        ks_detail_append(
+            detail, ds,
+            "%s: baseline %.4g %s at %s, peak excursion %+.4g; %s %.4g %s of baseline at "
+            "%.4g h after %s",
+            what, b, v->unit, rw, ep, m->rise ? "moves" : "back within", thr, v->unit, tc - ref,
+            rw);
         return KS_OK;
     }
     default:
@@ -1095,7 +1099,7 @@ static ks_status eval_leaf_view(ks_ctx *ctx, const ks_measure *m, const leaf_vie
     switch (m->kind) {
     case MK_CMAX:
         set_q(q, e.cmax, KS_DIM_CONC, v.unit, w);
-        dappend(detail, ds, "Cmax of %s in arm '%s' = %.4g %s", on, an, e.cmax, v.unit);
+        ks_detail_append(detail, ds, "Cmax of %s in arm '%s' = %.4g %s", on, an, e.cmax, v.unit);
         return KS_OK;
     case MK_TMAX: {
         double ref;
@@ -1104,13 +1108,13 @@ static ks_status eval_leaf_view(ks_ctx *ctx, const ks_measure *m, const leaf_vie
         set_q(q, e.tmax_h - ref, KS_DIM_TIME, NULL, w);
         char rw[96];
         ref_words(m, rw, sizeof rw);
-        dappend(detail, ds, "Tmax of %s in arm '%s' = %.4g h after the %s (%.4g h)", on, an,
-                e.tmax_h - ref,
-                m->from == REF_ZERO         ? "time origin"
-                : m->from == REF_LAST_DOSE  ? "last dose before Tmax"
-                : m->from == REF_FIRST_DOSE ? "first dose"
-                                            : rw,
-                ref);
+        ks_detail_append(detail, ds, "Tmax of %s in arm '%s' = %.4g h after the %s (%.4g h)", on,
+                         an, e.tmax_h - ref,
+                         m->from == REF_ZERO         ? "time origin"
+                         : m->from == REF_LAST_DOSE  ? "last dose before Tmax"
+                         : m->from == REF_FIRST_DOSE ? "first dose"
+                                                     : rw,
+                         ref);
         return KS_OK;
     }
     case MK_AUC: {
@@ -1134,17 +1138,18 @@ static ks_status eval_leaf_view(ks_ctx *ctx, const ks_measure *m, const leaf_vie
             what = "AUC0-t";
         }
         set_q(q, auc, KS_DIM_AUC, v.unit, w);
-        dappend(detail, ds, "%s of %s in arm '%s' = %.4g %s*h", what, on, an, auc, v.unit);
+        ks_detail_append(detail, ds, "%s of %s in arm '%s' = %.4g %s*h", what, on, an, auc, v.unit);
         if (isinf(m->auc_to_h))
-            dappend(detail, ds, " (%s; extrapolated %.1f%%)", fit, 100.0 * e.auc_extrap_frac);
+            ks_detail_append(detail, ds, " (%s; extrapolated %.1f%%)", fit,
+                             100.0 * e.auc_extrap_frac);
         return KS_OK;
     }
     case MK_HALF_LIFE:
         if ((st = need_terminal(ctx, &e, m, &v)) != KS_OK)
             return st;
         set_q(q, e.half_life_h, KS_DIM_TIME, NULL, w);
-        dappend(detail, ds, "terminal half-life of %s in arm '%s' = %.4g h (%s)", on, an,
-                e.half_life_h, fit);
+        ks_detail_append(detail, ds, "terminal half-life of %s in arm '%s' = %.4g h (%s)", on, an,
+                         e.half_life_h, fit);
         return KS_OK;
     case MK_CLEARANCE:
     case MK_VSS:
@@ -1158,8 +1163,9 @@ static ks_status eval_leaf_view(ks_ctx *ctx, const ks_measure *m, const leaf_vie
         if (m->kind == MK_DNAUC) {
             double dn = e.auc_inf / dose;
             set_q(q, dn, KS_DIM_DNAUC, v.unit, w);
-            dappend(detail, ds, "AUC0-inf/dose of %s in arm '%s' = %.4g %s*h / %.4g mg = %.4g (%s)",
-                    on, an, e.auc_inf, v.unit, dose, dn, fit);
+            ks_detail_append(detail, ds,
+                             "AUC0-inf/dose of %s in arm '%s' = %.4g %s*h / %.4g mg = %.4g (%s)",
+                             on, an, e.auc_inf, v.unit, dose, dn, fit);
             return KS_OK;
         }
         double f = mass_conc_to_mg_per_l(v.unit);
@@ -1171,19 +1177,21 @@ static ks_status eval_leaf_view(ks_ctx *ctx, const ks_measure *m, const leaf_vie
         double cl = dose / (e.auc_inf * f);
         if (m->kind == MK_CLEARANCE) {
             set_q(q, cl, KS_DIM_CLEARANCE, NULL, w);
-            dappend(detail, ds,
-                    "CL = dose/AUC0-inf of %s in arm '%s' = %.4g mg / %.4g %s*h = %.4g L/h "
-                    "(%s)",
-                    on, an, dose, e.auc_inf, v.unit, cl, fit);
+            ks_detail_append(
+                detail, ds,
+                "CL = dose/AUC0-inf of %s in arm '%s' = %.4g mg / %.4g %s*h = %.4g L/h "
+                "(%s)",
+                on, an, dose, e.auc_inf, v.unit, cl, fit);
             return KS_OK;
         }
         /* Vss = CL (MRT - MIT); MIT = T/2 for one infusion of duration T */
         double vss = cl * (e.mrt_h - mit);
         set_q(q, vss, KS_DIM_VOLUME, NULL, w);
-        dappend(detail, ds,
-                "Vss = CL x (MRT - MIT) of %s in arm '%s' = %.4g L/h x (%.4g h - %.4g h) = %.4g "
-                "L (%s)",
-                on, an, cl, e.mrt_h, mit, vss, fit);
+        ks_detail_append(
+            detail, ds,
+            "Vss = CL x (MRT - MIT) of %s in arm '%s' = %.4g L/h x (%.4g h - %.4g h) = %.4g "
+            "L (%s)",
+            on, an, cl, e.mrt_h, mit, vss, fit);
         return KS_OK;
     }
     case MK_TIME_BELOW: {
@@ -1197,8 +1205,8 @@ static ks_status eval_leaf_view(ks_ctx *ctx, const ks_measure *m, const leaf_vie
         if ((st = leaf_ref_time(ctx, m, &v, e.tmax_h, &ref)) != KS_OK)
             return st;
         set_q(q, tb - ref, KS_DIM_TIME, NULL, w);
-        dappend(detail, ds, "%s in arm '%s' below %.3g x its peak from %.4g h after %s", on, an,
-                m->fraction, tb - ref, ks_ref_names[m->from]);
+        ks_detail_append(detail, ds, "%s in arm '%s' below %.3g x its peak from %.4g h after %s",
+                         on, an, m->fraction, tb - ref, ks_ref_names[m->from]);
         return KS_OK;
     }
     default:
@@ -1222,10 +1230,11 @@ ks_status ks_measure_eval(ks_ctx *ctx, const ks_measure *m, const ks_arm *arms, 
     switch (m->kind) {
     case MK_RATIO:
     case MK_DIFFERENCE:
-        dappend(detail, detail_size, "%s of [", m->kind == MK_RATIO ? "ratio" : "difference");
+        ks_detail_append(detail, detail_size, "%s of [",
+                         m->kind == MK_RATIO ? "ratio" : "difference");
         if ((st = ks_measure_eval(ctx, m->items[0], arms, &a, detail, detail_size)) != KS_OK)
             return st;
-        dappend(detail, detail_size, "] %s [", m->kind == MK_RATIO ? "over" : "minus");
+        ks_detail_append(detail, detail_size, "] %s [", m->kind == MK_RATIO ? "over" : "minus");
         if ((st = ks_measure_eval(ctx, m->items[1], arms, &b, detail, detail_size)) != KS_OK)
             return st;
         if (!same_dim(&a, &b))
@@ -1242,13 +1251,13 @@ ks_status ks_measure_eval(ks_ctx *ctx, const ks_measure *m, const ks_arm *arms, 
             set_q(out, a.value - b.value, a.dim, a.unit,
                   a.weight_kg == b.weight_kg ? a.weight_kg : NAN);
         }
-        dappend(detail, detail_size, "] = %.4g", out->value);
+        ks_detail_append(detail, detail_size, "] = %.4g", out->value);
         return KS_OK;
     case MK_RELDIFF:
-        dappend(detail, detail_size, "relative difference of [");
+        ks_detail_append(detail, detail_size, "relative difference of [");
         if ((st = ks_measure_eval(ctx, m->items[0], arms, &a, detail, detail_size)) != KS_OK)
             return st;
-        dappend(detail, detail_size, "] from [");
+        ks_detail_append(detail, detail_size, "] from [");
         if ((st = ks_measure_eval(ctx, m->items[1], arms, &b, detail, detail_size)) != KS_OK)
             return st;
         if (!same_dim(&a, &b))
@@ -1261,13 +1270,13 @@ ks_status ks_measure_eval(ks_ctx *ctx, const ks_measure *m, const ks_arm *arms, 
         /* (value - reference) / reference */
         set_q(out, (a.value - b.value) / b.value, KS_DIM_RATIO, NULL,
               a.weight_kg == b.weight_kg ? a.weight_kg : NAN);
-        dappend(detail, detail_size, "] = %.4g", out->value);
+        ks_detail_append(detail, detail_size, "] = %.4g", out->value);
         return KS_OK;
     case MK_FRACTION:
-        dappend(detail, detail_size, "effect fraction [blocked: ");
+        ks_detail_append(detail, detail_size, "effect fraction [blocked: ");
         if ((st = ks_measure_eval(ctx, m->items[0], arms, &a, detail, detail_size)) != KS_OK)
             return st;
-        dappend(detail, detail_size, "] over [unblocked: ");
+        ks_detail_append(detail, detail_size, "] over [unblocked: ");
         if ((st = ks_measure_eval(ctx, m->items[1], arms, &b, detail, detail_size)) != KS_OK)
             return st;
         if (!same_dim(&a, &b))
@@ -1283,17 +1292,17 @@ ks_status ks_measure_eval(ks_ctx *ctx, const ks_measure *m, const ks_arm *arms, 
                            b.value, b.unit, detail);
         set_q(out, a.value / b.value, KS_DIM_RATIO, NULL,
               a.weight_kg == b.weight_kg ? a.weight_kg : NAN);
-        dappend(detail, detail_size, "] = %.4g", out->value);
+        ks_detail_append(detail, detail_size, "] = %.4g", out->value);
         return KS_OK;
     case MK_MAX_OF:
     case MK_MIN_OF: {
         int sign = m->kind == MK_MAX_OF ? 1 : -1;
-        dappend(detail, detail_size, "%s of (", sign > 0 ? "largest" : "smallest");
+        ks_detail_append(detail, detail_size, "%s of (", sign > 0 ? "largest" : "smallest");
         for (size_t i = 0; i < m->n_items; i++) {
-            dappend(detail, detail_size, "%s[", i ? "; " : "");
+            ks_detail_append(detail, detail_size, "%s[", i ? "; " : "");
             if ((st = ks_measure_eval(ctx, m->items[i], arms, &b, detail, detail_size)) != KS_OK)
                 return st;
-            dappend(detail, detail_size, "]");
+            ks_detail_append(detail, detail_size, "]");
             if (i == 0) {
                 a = b;
                 continue;
@@ -1306,25 +1315,25 @@ ks_status ks_measure_eval(ks_ctx *ctx, const ks_measure *m, const ks_arm *arms, 
                 a.value = b.value;
         }
         set_q(out, a.value, a.dim, a.unit, a.weight_kg);
-        dappend(detail, detail_size, ") = %.4g", out->value);
+        ks_detail_append(detail, detail_size, ") = %.4g", out->value);
         return KS_OK;
     }
     case MK_COMPARE: {
-        dappend(detail, detail_size, "[");
+        ks_detail_append(detail, detail_size, "[");
         if ((st = ks_measure_eval(ctx, m->items[0], arms, &a, detail, detail_size)) != KS_OK)
             return st;
-        dappend(detail, detail_size, "] %s ", ks_op_names[m->op]);
+        ks_detail_append(detail, detail_size, "] %s ", ks_op_names[m->op]);
         double rv;
         if (m->has_constant) {
             rv = m->factor * m->constant;
-            dappend(detail, detail_size, "%.4g", rv);
+            ks_detail_append(detail, detail_size, "%.4g", rv);
         } else {
             if (m->factor != 1.0)
-                dappend(detail, detail_size, "%.4g x ", m->factor);
-            dappend(detail, detail_size, "[");
+                ks_detail_append(detail, detail_size, "%.4g x ", m->factor);
+            ks_detail_append(detail, detail_size, "[");
             if ((st = ks_measure_eval(ctx, m->items[1], arms, &b, detail, detail_size)) != KS_OK)
                 return st;
-            dappend(detail, detail_size, "]");
+            ks_detail_append(detail, detail_size, "]");
             if (!same_dim(&a, &b))
                 return ks_fail(ctx, KS_ERR_INPUT,
                                "a comparison needs two quantities of the same kind (got %s and "
@@ -1341,17 +1350,17 @@ ks_status ks_measure_eval(ks_ctx *ctx, const ks_measure *m, const ks_arm *arms, 
          * strictly); lets a calibration grade a statement that does not hold */
         double d = m->op == OP_GT || m->op == OP_GE ? a.value - rv : rv - a.value;
         double scale = fmax(fabs(a.value), fabs(rv));
-        dappend(detail, detail_size, ": %s (relative margin %+.3g)", r ? "holds" : "does not hold",
-                scale > 0.0 ? d / scale : 0.0);
+        ks_detail_append(detail, detail_size, ": %s (relative margin %+.3g)",
+                         r ? "holds" : "does not hold", scale > 0.0 ? d / scale : 0.0);
         return KS_OK;
     }
     case MK_ALL: {
         int all = 1;
         for (size_t i = 0; i < m->n_items; i++) {
-            dappend(detail, detail_size, "%s(", i ? "; " : "");
+            ks_detail_append(detail, detail_size, "%s(", i ? "; " : "");
             if ((st = ks_measure_eval(ctx, m->items[i], arms, &a, detail, detail_size)) != KS_OK)
                 return st;
-            dappend(detail, detail_size, ")");
+            ks_detail_append(detail, detail_size, ")");
             if (a.dim != KS_DIM_BOOL)
                 return ks_fail(ctx, KS_ERR_INPUT,
                                "every item of 'all' must be a statement (item %zu is a %s)", i,

@@ -12,12 +12,13 @@
 
 #include "measure_trial.h"
 
+#include "detail.h"
+
 #include "../core/internal.h"
 #include "../trial/trial_internal.h"
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -954,19 +955,6 @@ typedef struct {
     mt_dim dim;
 } mt_value;
 
-/* Appends printf-style text to detail. */
-static void add(char *detail, size_t size, const char *fmt, ...) KS_PRINTF(3, 4);
-static void add(char *detail, size_t size, const char *fmt, ...)
-{
-    size_t used = strlen(detail);
-    if (used + 1 >= size)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(detail + used, size - used, fmt, ap);
-    va_end(ap);
-}
-
 typedef struct {
     ks_ctx *ctx;
     const ks_params *params;
@@ -1032,12 +1020,9 @@ static size_t exit_visit(const ks_trial *t, const double *obs, size_t v, int exi
 
 static ks_status eval(mt_eval *ev, const mt_measure *m, mt_value *out);
 
-static ks_status eval_rate(mt_eval *ev, const mt_measure *m, mt_value *out)
+static ks_status eval_rate(mt_eval *ev, mt_trial *t, const mt_measure *m, mt_value *out)
 {
-    mt_trial *t = &ev->x->trials[m->trial];
-    ks_status st = need_run(ev, t);
-    if (st != KS_OK)
-        return st;
+    ks_status st;
     const ks_trial *tr = t->trial;
     size_t k = 0, n = 0;
     int resp = m->kind == MT_RESPONSE;
@@ -1068,24 +1053,23 @@ static ks_status eval_rate(mt_eval *ev, const mt_measure *m, mt_value *out)
     out->value = p;
     out->dim = DIM_RATE;
     if (resp)
-        add(ev->detail, ev->dsize, "response (fall >= %g%% of baseline %s)",
-            100.0 * tr->response_fraction, scale_label(t, 0));
+        ks_detail_append(ev->detail, ev->dsize, "response (fall >= %g%% of baseline %s)",
+                         100.0 * tr->response_fraction, scale_label(t, 0));
     else
-        add(ev->detail, ev->dsize, "remission (%s <= %g)", scale_label(t, 0), tr->remission_max);
-    add(ev->detail, ev->dsize,
-        " of arm %s at %s%s%s in trial %s: %zu/%zu = %.1f%% (binomial SE %.1f)",
-        tr->arms[m->arm].name, m->exit_on_remission ? "exit (first remission, else " : "",
-        tr->visits[m->visit].label, m->exit_on_remission ? ")" : "", t->name, k, n, 100.0 * p,
-        100.0 * sqrt(p * (1.0 - p) / (double)n));
+        ks_detail_append(ev->detail, ev->dsize, "remission (%s <= %g)", scale_label(t, 0),
+                         tr->remission_max);
+    ks_detail_append(ev->detail, ev->dsize,
+                     " of arm %s at %s%s%s in trial %s: %zu/%zu = %.1f%% (binomial SE %.1f)",
+                     tr->arms[m->arm].name,
+                     m->exit_on_remission ? "exit (first remission, else " : "",
+                     tr->visits[m->visit].label, m->exit_on_remission ? ")" : "", t->name, k, n,
+                     100.0 * p, 100.0 * sqrt(p * (1.0 - p) / (double)n));
     return KS_OK;
 }
 
-static ks_status eval_mean(mt_eval *ev, const mt_measure *m, mt_value *out)
+static ks_status eval_mean(mt_eval *ev, mt_trial *t, const mt_measure *m, mt_value *out)
 {
-    mt_trial *t = &ev->x->trials[m->trial];
-    ks_status st = need_run(ev, t);
-    if (st != KS_OK)
-        return st;
+    ks_status st;
     double f;
     if ((st = points_factor(ev, m, &f)) != KS_OK)
         return st;
@@ -1115,18 +1099,16 @@ static ks_status eval_mean(mt_eval *ev, const mt_measure *m, mt_value *out)
         mean = -mean;
     out->value = mean;
     out->dim = DIM_POINTS;
-    add(ev->detail, ev->dsize, "%s (%s) of arm %s at %s in trial %s: %.2f (SE %.2f, n %zu)", what,
-        scale_label(t, m->hdrs25), tr->arms[m->arm].name, tr->visits[m->visit].label, t->name, mean,
-        se, n);
+    ks_detail_append(ev->detail, ev->dsize,
+                     "%s (%s) of arm %s at %s in trial %s: %.2f (SE %.2f, n %zu)", what,
+                     scale_label(t, m->hdrs25), tr->arms[m->arm].name, tr->visits[m->visit].label,
+                     t->name, mean, se, n);
     return KS_OK;
 }
 
-static ks_status eval_diff(mt_eval *ev, const mt_measure *m, mt_value *out)
+static ks_status eval_diff(mt_eval *ev, mt_trial *t, const mt_measure *m, mt_value *out)
 {
-    mt_trial *t = &ev->x->trials[m->trial];
-    ks_status st = need_run(ev, t);
-    if (st != KS_OK)
-        return st;
+    ks_status st;
     double f;
     if ((st = points_factor(ev, m, &f)) != KS_OK)
         return st;
@@ -1157,19 +1139,16 @@ static ks_status eval_diff(mt_eval *ev, const mt_measure *m, mt_value *out)
         d = -d;
     out->value = d;
     out->dim = DIM_POINTS;
-    add(ev->detail, ev->dsize, "%s (%s) %s minus %s at %s in trial %s: %.2f (SE %.2f)",
-        m->kind == MT_FALL_DIFF ? "fall from baseline" : "change from baseline",
-        scale_label(t, m->hdrs25), tr->arms[m->arm].name, tr->arms[m->ref].name,
-        tr->visits[m->visit].label, t->name, d, se);
+    ks_detail_append(ev->detail, ev->dsize, "%s (%s) %s minus %s at %s in trial %s: %.2f (SE %.2f)",
+                     m->kind == MT_FALL_DIFF ? "fall from baseline" : "change from baseline",
+                     scale_label(t, m->hdrs25), tr->arms[m->arm].name, tr->arms[m->ref].name,
+                     tr->visits[m->visit].label, t->name, d, se);
     return KS_OK;
 }
 
-static ks_status eval_first_sig(mt_eval *ev, const mt_measure *m, mt_value *out)
+static ks_status eval_first_sig(mt_eval *ev, mt_trial *t, const mt_measure *m, mt_value *out)
 {
-    mt_trial *t = &ev->x->trials[m->trial];
-    ks_status st = need_run(ev, t);
-    if (st != KS_OK)
-        return st;
+    ks_status st;
     const ks_trial *tr = t->trial;
     double *first = ks_malloc(ev->ctx, (size_t)t->replicates * sizeof *first);
     if (!first)
@@ -1201,7 +1180,8 @@ static ks_status eval_first_sig(mt_eval *ev, const mt_measure *m, mt_value *out)
     free(first);
     out->value = med;
     out->dim = DIM_TIME;
-    add(ev->detail, ev->dsize,
+    ks_detail_append(
+        ev->detail, ev->dsize,
         "first visit with %s minus %s change significant (two-sided p < %g, lower) in trial %s: "
         "median over %ld replicates of n = %ld: %.3g h (never significant in %zu)",
         tr->arms[m->arm].name, tr->arms[m->ref].name, m->alpha, t->name, t->replicates,
@@ -1209,12 +1189,8 @@ static ks_status eval_first_sig(mt_eval *ev, const mt_measure *m, mt_value *out)
     return KS_OK;
 }
 
-static ks_status eval_relapse(mt_eval *ev, const mt_measure *m, mt_value *out)
+static ks_status eval_relapse(mt_eval *ev, mt_trial *t, const mt_measure *m, mt_value *out)
 {
-    mt_trial *t = &ev->x->trials[m->trial];
-    ks_status st = need_run(ev, t);
-    if (st != KS_OK)
-        return st;
     const ks_trial *tr = t->trial;
     const mt_arm_rows *rw = &t->rows[m->arm];
     size_t nv = tr->n_visits;
@@ -1255,7 +1231,8 @@ static ks_status eval_relapse(mt_eval *ev, const mt_measure *m, mt_value *out)
     free(event);
     out->value = med;
     out->dim = DIM_TIME;
-    add(ev->detail, ev->dsize,
+    ks_detail_append(
+        ev->detail, ev->dsize,
         "Kaplan-Meier median time to relapse (score > %g x baseline on %d consecutive visits) "
         "from %g h among the %zu responders at %s of %zu patients (arm %s, trial %s): %.3g days "
         "(%zu relapsed, %zu censored)",
@@ -1264,12 +1241,8 @@ static ks_status eval_relapse(mt_eval *ev, const mt_measure *m, mt_value *out)
     return KS_OK;
 }
 
-static ks_status eval_remitted_by(mt_eval *ev, const mt_measure *m, mt_value *out)
+static ks_status eval_remitted_by(mt_eval *ev, mt_trial *t, const mt_measure *m, mt_value *out)
 {
-    mt_trial *t = &ev->x->trials[m->trial];
-    ks_status st = need_run(ev, t);
-    if (st != KS_OK)
-        return st;
     const ks_trial *tr = t->trial;
     const mt_arm_rows *rw = &t->rows[m->arm];
     size_t eventual = 0, early = 0;
@@ -1290,7 +1263,8 @@ static ks_status eval_remitted_by(mt_eval *ev, const mt_measure *m, mt_value *ou
     double p = (double)early / (double)eventual;
     out->value = p;
     out->dim = DIM_RATE;
-    add(ev->detail, ev->dsize,
+    ks_detail_append(
+        ev->detail, ev->dsize,
         "of the %zu patients (of %zu, arm %s, trial %s) first remitted by %s, %zu first remitted "
         "by %s: %.3f (binomial SE %.3f)",
         eventual, rw->n, tr->arms[m->arm].name, t->name, tr->visits[m->visit2].label, early,
@@ -1298,12 +1272,9 @@ static ks_status eval_remitted_by(mt_eval *ev, const mt_measure *m, mt_value *ou
     return KS_OK;
 }
 
-static ks_status eval_separation(mt_eval *ev, const mt_measure *m, mt_value *out)
+static ks_status eval_separation(mt_eval *ev, mt_trial *t, const mt_measure *m, mt_value *out)
 {
-    mt_trial *t = &ev->x->trials[m->trial];
-    ks_status st = need_run(ev, t);
-    if (st != KS_OK)
-        return st;
+    ks_status st;
     const ks_trial *tr = t->trial;
     if (m->ref != tr->reference_arm)
         return ks_fail(ev->ctx, KS_ERR_INPUT,
@@ -1329,7 +1300,8 @@ static ks_status eval_separation(mt_eval *ev, const mt_measure *m, mt_value *out
     double f = (double)sep / (double)t->replicates;
     out->value = f;
     out->dim = DIM_RATE;
-    add(ev->detail, ev->dsize,
+    ks_detail_append(
+        ev->detail, ev->dsize,
         "%s separates from %s at %s (Holm over %zu arms, alpha %g) in %zu of %ld replicate "
         "trials of n = %ld per arm (%.2f)",
         tr->arms[m->arm].name, tr->arms[m->ref].name, tr->visits[m->visit].label, m->n_family,
@@ -1337,35 +1309,56 @@ static ks_status eval_separation(mt_eval *ev, const mt_measure *m, mt_value *out
     return KS_OK;
 }
 
+/* A measurement read from the runs of one trial. */
+typedef ks_status (*mt_trial_eval)(mt_eval *ev, mt_trial *t, const mt_measure *m, mt_value *out);
+
+/* The reader of a measurement kind that reads one trial; NULL for the other kinds. */
+static mt_trial_eval trial_eval_of(mt_kind kind)
+{
+    switch (kind) {
+    case MT_RESPONSE:
+    case MT_REMISSION:
+        return eval_rate;
+    case MT_MEAN_CHANGE:
+    case MT_MEAN_FALL:
+    case MT_MEAN_SCORE:
+        return eval_mean;
+    case MT_CHANGE_DIFF:
+    case MT_FALL_DIFF:
+        return eval_diff;
+    case MT_FIRST_SIG:
+        return eval_first_sig;
+    case MT_RELAPSE_MEDIAN:
+        return eval_relapse;
+    case MT_REMITTED_BY:
+        return eval_remitted_by;
+    case MT_SEPARATION:
+        return eval_separation;
+    default:
+        return NULL;
+    }
+}
+
 static ks_status eval(mt_eval *ev, const mt_measure *m, mt_value *out)
 {
     ks_status st;
     mt_value a, b;
+    mt_trial_eval one = trial_eval_of(m->kind);
+    if (one) {
+        /* the trial is run once, on the first measurement that reads it */
+        mt_trial *t = &ev->x->trials[m->trial];
+        if ((st = need_run(ev, t)) != KS_OK)
+            return st;
+        return one(ev, t, m, out);
+    }
     switch (m->kind) {
-    case MT_RESPONSE:
-    case MT_REMISSION:
-        return eval_rate(ev, m, out);
-    case MT_MEAN_CHANGE:
-    case MT_MEAN_FALL:
-    case MT_MEAN_SCORE:
-        return eval_mean(ev, m, out);
-    case MT_CHANGE_DIFF:
-    case MT_FALL_DIFF:
-        return eval_diff(ev, m, out);
-    case MT_FIRST_SIG:
-        return eval_first_sig(ev, m, out);
-    case MT_RELAPSE_MEDIAN:
-        return eval_relapse(ev, m, out);
-    case MT_REMITTED_BY:
-        return eval_remitted_by(ev, m, out);
-    case MT_SEPARATION:
-        return eval_separation(ev, m, out);
     case MT_RATIO:
     case MT_DIFFERENCE:
-        add(ev->detail, ev->dsize, "%s of [", m->kind == MT_RATIO ? "ratio" : "difference");
+        ks_detail_append(ev->detail, ev->dsize, "%s of [",
+                         m->kind == MT_RATIO ? "ratio" : "difference");
         if ((st = eval(ev, m->items[0], &a)) != KS_OK)
             return st;
-        add(ev->detail, ev->dsize, "] %s [", m->kind == MT_RATIO ? "over" : "minus");
+        ks_detail_append(ev->detail, ev->dsize, "] %s [", m->kind == MT_RATIO ? "over" : "minus");
         if ((st = eval(ev, m->items[1], &b)) != KS_OK)
             return st;
         if (a.dim != b.dim)
@@ -1373,7 +1366,7 @@ static ks_status eval(mt_eval *ev, const mt_measure *m, mt_value *out)
                            m->kind == MT_RATIO ? "ratio" : "difference");
         out->dim = m->kind == MT_RATIO ? DIM_RATE : a.dim;
         out->value = m->kind == MT_RATIO ? a.value / b.value : a.value - b.value;
-        add(ev->detail, ev->dsize, "] = %.4g", out->value);
+        ks_detail_append(ev->detail, ev->dsize, "] = %.4g", out->value);
         return KS_OK;
     case MT_COMPARE: {
         if ((st = eval(ev, m->items[0], &a)) != KS_OK)
@@ -1382,7 +1375,7 @@ static ks_status eval(mt_eval *ev, const mt_measure *m, mt_value *out)
             b.value = m->number;
             b.dim = a.dim;
         } else {
-            add(ev->detail, ev->dsize, " vs ");
+            ks_detail_append(ev->detail, ev->dsize, " vs ");
             if ((st = eval(ev, m->items[1], &b)) != KS_OK)
                 return st;
         }
@@ -1393,8 +1386,8 @@ static ks_status eval(mt_eval *ev, const mt_measure *m, mt_value *out)
                 : m->op == OP_GT ? a.value > b.value
                                  : a.value >= b.value;
         static const char *const ops[4] = {"<", "<=", ">", ">="};
-        add(ev->detail, ev->dsize, " [%.4g %s %.4g: %s]", a.value, ops[m->op], b.value,
-            h ? "holds" : "fails");
+        ks_detail_append(ev->detail, ev->dsize, " [%.4g %s %.4g: %s]", a.value, ops[m->op], b.value,
+                         h ? "holds" : "fails");
         out->value = h;
         out->dim = DIM_BOOL;
         return KS_OK;
@@ -1403,7 +1396,7 @@ static ks_status eval(mt_eval *ev, const mt_measure *m, mt_value *out)
         int all = 1;
         for (size_t i = 0; i < m->n_items; i++) {
             if (i)
-                add(ev->detail, ev->dsize, "; ");
+                ks_detail_append(ev->detail, ev->dsize, "; ");
             if ((st = eval(ev, m->items[i], &a)) != KS_OK)
                 return st;
             if (a.dim != DIM_BOOL)
@@ -1481,7 +1474,7 @@ ks_status ks_trial_exp_measure(ks_ctx *ctx, const ks_params *params, ks_trial_ex
         for (int k = 0; k < 2; k++) {
             mt_value v;
             if (k)
-                add(out->detail, sizeof out->detail, " vs ");
+                ks_detail_append(out->detail, sizeof out->detail, " vs ");
             st = eval(&ev, m->items[k], &v);
             if (st == KS_ERR_VALIDATION)
                 goto miss;
@@ -1498,7 +1491,7 @@ ks_status ks_trial_exp_measure(ks_ctx *ctx, const ks_params *params, ks_trial_ex
         else
             snprintf(out->text, sizeof out->text, "%.1f vs %.1f", pct[0], pct[1]);
         if (!out->pass)
-            add(out->detail, sizeof out->detail, "; miss: %s", why);
+            ks_detail_append(out->detail, sizeof out->detail, "; miss: %s", why);
         return KS_OK;
     }
     mt_value v;
