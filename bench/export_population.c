@@ -138,7 +138,8 @@ typedef struct {
     X(theta_b, plc.theta_b)                                                                        \
     X(beta_open, plc.beta_open)                                                                    \
     X(ther_pulse, plc.ther_pulse)                                                                  \
-    X(ther_tau, plc.ther_tau)
+    X(ther_tau, plc.ther_tau)                                                                      \
+    X(k_res, clin.k_res)
 
 /* A[r][c] of the system (0 when absent). */
 static double entry(const ks_pk_system *s, int r, int c)

@@ -165,8 +165,11 @@ int main(void)
         sim_run(&pp, &s, &none, 0.0, 96.0, 0.05, observe, &w0);
         CHECK(w0.l_peak == 0.0 && w0.s_peak == 0.0);
         /* only the habit moves (Hab0 is not its own steady state; tau_hab 60 d): over 4 days
-         * Hab gains < 0.06, the tilt falls by < w_hab 0.06, m by less than that / (3m^2 - b) */
-        CHECK(w0.m_max - w0.m_min < 0.01);
+         * Hab gains < 0.06, the tilt falls by < w_hab 0.06, m by less than that / (3 a m^2 - b0)
+         * (the slope of the drift at the depressed well) */
+        double slope = 3.0 * a * m0 * m0 - b0;
+        CHECK(slope > 0.0);
+        CHECK(w0.m_max - w0.m_min < ks_test_par(ctx, params, "mood.w_hab") * 0.06 / slope);
         CHECK(w0.m_max <= m0 + 1e-12); /* and only downwards */
     }
 

@@ -42,6 +42,13 @@ STAGE4 = {
         "mood.w_a": (0.05, 3.0),
         "ssri.beta_s": (0.01, 2.0),
         "plc.beta_open": (0.01, 2.0),
+        # released in writing before the stage-4 fit (docs/CALIBRATION.md stage 4): the
+        # residual-symptom weight of the new score map, the expectation weight and decay, and
+        # the habit weight that separates TRD from MDD basins
+        "clin.k_res": (0.01, 1.0),
+        "mood.w_e": (0.05, 3.0),
+        "plc.tau_e": (48.0, 2016.0),
+        "mood.w_hab": (0.05, 2.0),
     },
     # docs/MODEL.md section 13: role "train"
     "train": ["CL-02", "CL-04", "CL-05", "CL-10", "CL-11", "CL-12", "CL-14",

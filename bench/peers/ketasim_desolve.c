@@ -36,7 +36,7 @@
     X(g_f) X(v0) X(k_c) X(k_fade) X(k_h) X(l_s) X(r_self) X(phi_a) X(s_min) X(rum_max) X(c_pfc)    \
     X(kappa_dmn) X(tau_s) X(rho_rum) X(tau_i) X(a_si) X(sigma_i) X(a_well) X(b0) X(lambda_w)       \
     X(t0) X(tau_m) X(k_l) X(tau_l) X(w_l) X(w_s) X(w_a) X(w_e) X(w_th) X(w_rum) X(w_i) X(w_hab)    \
-    X(tau_hab) X(s_i) X(m_res) X(m_dep) X(tau_a) X(tau_e) X(ther_tau)
+    X(tau_hab) X(s_i) X(m_res) X(m_dep) X(tau_a) X(tau_e) X(ther_tau) X(k_res)
 /* clang-format on */
 
 #define PAR_ENUM(name) P_##name,
@@ -263,8 +263,9 @@ void derivs(int *neq, double *t, double *y, double *d, double *yout, int *ip)
                   PV(w_a) * PV(s_i) * clamp(y[ADAPT], 0.0, 1.0) +
                   PV(w_e) * clamp(y[EXP_], 0.0, 1.0) + PV(w_th) * rth - PV(w_rum) * rum -
                   PV(w_i) * (infl - 1.0) - PV(w_hab) * hab;
-    double b_eff = PV(b0) * (1.0 - PV(lambda_w) * clamp(window, 0.0, 1.0));
-    double drift = -PV(a_well) * mm * mm * mm + b_eff * mm + tilt;
+    /* the window lowers the landscape height h, the wells stay at +-sqrt(b0/a) */
+    double h = clamp(1.0 - PV(lambda_w) * clamp(window, 0.0, 1.0), 1e-6, 1.0);
+    double drift = h * (-PV(a_well) * mm * mm * mm + PV(b0) * mm) + tilt;
     d[MOOD] = (drift + clamp(noise(*t), -1e6, 1e6)) / PV(tau_m);
     /* dHab/dt = (H(-m) - Hab)/tau_hab, H(-m) = 1/(1 + exp(m/0.1)) */
     d[HAB] = (1.0 / (1.0 + exp(clamp(mm / 0.1, -700.0, 700.0))) - hab) / PV(tau_hab);
@@ -277,8 +278,12 @@ void derivs(int *neq, double *t, double *y, double *d, double *yout, int *ip)
     d[ADAPT] = -clamp(y[ADAPT], -1e6, 1e6) / PV(tau_a);
     d[RTH] = -clamp(y[RTH], -1e6, 1e6) / PV(ther_tau);
     if (ip[0] >= 2) {
-        /* MODEL.md 8: MADRS_true = M_res + (M_dep - M_res)(1 - m)/2, clamped to [0, 60] */
-        yout[0] = clamp(PV(m_res) + (PV(m_dep) - PV(m_res)) * 0.5 * (1.0 - mm), 0.0, 60.0);
+        /* MODEL.md 8: MADRS_true = M_res + (M_dep - M_res)((1 - m)/2 + k_res (1 - C_pfc)
+         * (1 + m)/2), clamped to [0, 60] */
+        double def = clamp(1.0 - cp, 0.0, 1.0), hi = clamp(0.5 * (1.0 + mm), 0.0, 1.0);
+        yout[0] = clamp(PV(m_res) + (PV(m_dep) - PV(m_res)) *
+                                        (clamp(0.5 * (1.0 - mm), 0.0, 1.0) + PV(k_res) * def * hi),
+                        0.0, 60.0);
         yout[1] = PV(cadss_max) * crel;
     }
 }

@@ -119,7 +119,7 @@ def make_rhs(p, nu):
                                       g["w_e"])
     w_th, w_rum, w_i, w_hab, tau_hab, s_i = (g["w_th"], g["w_rum"], g["w_i"], g["w_hab"],
                                              g["tau_hab"], g["s_i"])
-    m_res, m_dep = g["m_res"], g["m_dep"]
+    m_res, m_dep, k_res = g["m_res"], g["m_dep"], g["k_res"]
     tau_a, tau_e, ther_tau = g["tau_a"], g["tau_e"], g["ther_tau"]
     nu_list = list(nu)
     n_nu = len(nu_list)
@@ -249,8 +249,9 @@ def make_rhs(p, nu):
         tilt = (t0 + w_s * (s_tot - 1.0) + w_l * clamp(lift, -1e6, 1e6) +
                 w_a * s_i * clamp(a_, 0.0, 1.0) + w_e * clamp(e_, 0.0, 1.0) + w_th * rth -
                 w_rum * rum - w_i * (infl_c - 1.0) - w_hab * hab_c)
-        b_eff = b0 * (1.0 - lam_w * clamp(window, 0.0, 1.0))
-        drift = -a_w * mm * mm * mm + b_eff * mm + tilt
+        # the window lowers the landscape height h; the wells stay at +-sqrt(b0/a)
+        h = clamp(1.0 - lam_w * clamp(window, 0.0, 1.0), 1e-6, 1.0)
+        drift = h * (-a_w * mm * mm * mm + b0 * mm) + tilt
         d.append((drift + clamp(noise(t), -1e6, 1e6)) / tau_m)
         # dHab/dt = (H(-m) - Hab)/tau_hab, H(-m) = 1/(1 + exp(m/0.1))
         d.append((1.0 / (1.0 + exp(clamp(mm / 0.1, -700.0, 700.0))) - hab_c) / tau_hab)
@@ -265,9 +266,14 @@ def make_rhs(p, nu):
         return np.array(d)
 
     def madrs(y):
-        # MODEL.md 8: MADRS_true = M_res + (M_dep - M_res)(1 - m)/2, clamped to [0, 60]
+        # MODEL.md 8: MADRS_true = M_res + (M_dep - M_res)((1 - m)/2 + k_res D (1 + m)/2),
+        # D = 1 - C_pfc, clamped to [0, 60]
         mm = clamp(y[PD["mood"]], -1e3, 1e3)
-        return clamp(m_res + (m_dep - m_res) * 0.5 * (1.0 - mm), 0.0, 60.0)
+        s_tot = clamp(y[PD["S_st"]], 0.0, 1e6) + clamp(y[PD["S_new"]], 0.0, 1e6)
+        cp = clamp((s_tot - s_min) / (1.0 - s_min), 0.0, 1.2)
+        hi = clamp(0.5 * (1.0 + mm), 0.0, 1.0)
+        return clamp(m_res + (m_dep - m_res) * (clamp(0.5 * (1.0 - mm), 0.0, 1.0) + k_res * clamp(1.0 - cp, 0.0, 1.0) * hi),
+                     0.0, 60.0)
 
     def cadss(y):
         _, _, xc = algebra(y)

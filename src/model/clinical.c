@@ -10,11 +10,13 @@ double ks_pd_clin_madrs(const ks_pd_clin_params *p, double m, double deficit)
      * symptoms M_res plus the fraction k_res (M_dep - M_res) of the severity range that the
      * remaining prefrontal (synaptic) deficit D = 1 - C_pfc keeps (residual symptoms after
      * response track incomplete recovery: Paykel et al. 1995 Psychol Med 25:1171; form
-     * assumed). */
+     * assumed). Both basin weights are kept in [0, 1]: a mood beyond a well has no fewer
+     * symptoms than the well itself (the healthy floor is the residual, the depressed ceiling
+     * the patient's severity). */
     double mm = ks_pd_clamp(m, -1e3, 1e3);
     double d = ks_pd_clamp(deficit, 0.0, 1.0);
     double range = p->m_dep - p->m_res;
-    double low = 0.5 * (1.0 - mm);
+    double low = ks_pd_clamp(0.5 * (1.0 - mm), 0.0, 1.0);
     double high = ks_pd_clamp(0.5 * (1.0 + mm), 0.0, 1.0);
     return ks_pd_clamp(p->m_res + range * (low + p->k_res * d * high), 0.0, 60.0);
 }
