@@ -28,9 +28,9 @@
 extern "C" {
 #endif
 
-#define KS_VERSION_MAJOR 0
-#define KS_VERSION_MINOR 1
-#define KS_VERSION_PATCH 0
+#define KS_VERSION_MAJOR  0
+#define KS_VERSION_MINOR  1
+#define KS_VERSION_PATCH  0
 #define KS_VERSION_STRING "0.1.0"
 
 /* ---------------------------------------------------------------------------------------
@@ -189,9 +189,9 @@ ks_status ks_result_write_units(ks_ctx *ctx, const ks_result *r, const char *pat
 
 /* Non-compartmental summary of one output of one subject. */
 typedef struct {
-    double cmax;       /* output units */
-    double tmax_h;     /* h */
-    double auc;        /* output units x h, linear-up log-down trapezoid over the output grid */
+    double cmax;        /* output units */
+    double tmax_h;      /* h */
+    double auc;         /* output units x h, linear-up log-down trapezoid over the output grid */
     double half_life_h; /* terminal half-life from a log-linear fit of the last phase; NaN when
                           fewer than 3 positive points or the fit does not decline */
 } ks_nca;
@@ -209,16 +209,16 @@ ks_status ks_result_print_summary(ks_ctx *ctx, const ks_result *r, FILE *out);
 typedef struct ks_validation ks_validation;
 
 typedef struct {
-    const char *id;        /* target id, e.g. "PK-01" */
-    const char *quantity;  /* what was measured */
-    const char *target;    /* published value as written ("185", "52.5 vs 31.0") */
-    double low, high;      /* band (NaN when the row compares arms) */
+    const char *id;       /* target id, e.g. "PK-01" */
+    const char *quantity; /* what was measured */
+    const char *target;   /* published value as written ("185", "52.5 vs 31.0") */
+    double low, high;     /* band (NaN when the row compares arms) */
     const char *unit;
-    double simulated;      /* NaN when the target is not a single number */
+    double simulated;           /* NaN when the target is not a single number */
     const char *simulated_text; /* the simulated value(s) as text */
-    const char *detail;    /* how the simulated value was measured */
+    const char *detail;         /* how the simulated value was measured */
     const char *source;
-    int pass;              /* 1 pass, 0 miss */
+    int pass; /* 1 pass, 0 miss */
 } ks_validation_row;
 
 /* Runs every experiment whose target id equals `only` or starts with it (NULL: all).
@@ -262,14 +262,14 @@ long ks_trial_n_per_arm(const ks_trial *trial);
 unsigned long long ks_trial_seed(const ks_trial *trial);
 
 typedef struct {
-    long n_per_arm;              /* > 0: overrides the trial's n_per_arm */
-    int override_seed;           /* 1: use `seed` instead of the trial's */
+    long n_per_arm;    /* > 0: overrides the trial's n_per_arm */
+    int override_seed; /* 1: use `seed` instead of the trial's */
     unsigned long long seed;
-    int threads;                 /* OpenMP threads; <= 0: the OpenMP default */
-    const char *patients_csv;    /* non-NULL: per-patient rows (arm, patient, key, visit,
-                                    time_h, true, observed) streamed to this file, written
-                                    atomically; never kept in memory */
-    ks_sim_options sim;          /* integrator options */
+    int threads;              /* OpenMP threads; <= 0: the OpenMP default */
+    const char *patients_csv; /* non-NULL: per-patient rows (arm, patient, key, visit,
+                                 time_h, true, observed) streamed to this file, written
+                                 atomically; never kept in memory */
+    ks_sim_options sim;       /* integrator options */
     /* Called from the calling thread after each block of patients (may be NULL). */
     void (*progress)(void *user, size_t done, size_t total);
     void *progress_user;
@@ -277,7 +277,7 @@ typedef struct {
      * trials (replicate r screens its own candidate keys); the result is the first replicate's
      * with the fraction of replicates whose primary endpoint has p < alpha. 0 or 1: one trial. */
     long replicates;
-    double alpha;                /* > 0: overrides the trial's endpoints.primary.alpha */
+    double alpha; /* > 0: overrides the trial's endpoints.primary.alpha */
     /* Several processes (MPI ranks) sharing the patients: NULL for one process. */
     const struct ks_trial_comm *comm;
 } ks_trial_options;
@@ -292,8 +292,7 @@ typedef struct ks_trial_comm {
     int rank, size;
     /* Gathers `n_mine` doubles of each rank into `all` on rank 0 in rank order (counts[r] from
      * rank r; `all` and `counts` are used on rank 0 only). Returns 0 on success. */
-    int (*gather)(void *user, const double *mine, size_t n_mine, double *all,
-                  const size_t *counts);
+    int (*gather)(void *user, const double *mine, size_t n_mine, double *all, const size_t *counts);
     /* Broadcasts *value from rank 0 to every rank. Returns 0 on success. */
     int (*bcast_int)(void *user, int *value);
     void *user;
@@ -325,10 +324,10 @@ void ks_trial_result_screening(const ks_trial_result *r, size_t *screened, size_
 /* Statistics of one arm at one visit, on the trial's scale. Intervals are 95%. */
 typedef struct {
     size_t n;
-    double mean, sd, ci_low, ci_high;        /* observed score; t interval of the mean */
-    double change_mean, change_sd;           /* observed minus observed baseline */
+    double mean, sd, ci_low, ci_high; /* observed score; t interval of the mean */
+    double change_mean, change_sd;    /* observed minus observed baseline */
     double change_ci_low, change_ci_high;
-    double true_mean;                        /* noise-free score */
+    double true_mean; /* noise-free score */
     size_t responders, remitters;
     double response_rate, response_ci_low, response_ci_high;    /* Wilson */
     double remission_rate, remission_ci_low, remission_ci_high; /* Wilson */
@@ -343,8 +342,8 @@ typedef struct {
     double diff, se, df, ci_low, ci_high, p_value;
 } ks_trial_contrast;
 
-ks_status ks_trial_result_contrast(ks_ctx *ctx, const ks_trial_result *r, size_t arm,
-                                   size_t visit, ks_trial_contrast *out);
+ks_status ks_trial_result_contrast(ks_ctx *ctx, const ks_trial_result *r, size_t arm, size_t visit,
+                                   ks_trial_contrast *out);
 
 /* Power of the primary endpoint over the replicates: replicates run, how many had p < alpha,
  * the fraction and its Wilson 95% interval. KS_ERR_USAGE when the run had no replicates. */
@@ -371,8 +370,7 @@ ks_status ks_trial_result_relapse(ks_ctx *ctx, const ks_trial_result *r, size_t 
  * written atomically. The tidy CSV has the columns arm,visit,time_h,statistic,value. */
 ks_status ks_trial_result_write_json(ks_ctx *ctx, const ks_trial_result *r, FILE *out);
 ks_status ks_trial_result_save_json(ks_ctx *ctx, const ks_trial_result *r, const char *path);
-ks_status ks_trial_result_write_visits_csv(ks_ctx *ctx, const ks_trial_result *r,
-                                           const char *path);
+ks_status ks_trial_result_write_visits_csv(ks_ctx *ctx, const ks_trial_result *r, const char *path);
 ks_status ks_trial_result_print(ks_ctx *ctx, const ks_trial_result *r, FILE *out);
 
 /* ---------------------------------------------------------------------------------------
@@ -403,8 +401,8 @@ const char *ks_plot_figure_description(size_t i);
 /* Writes one figure as a standalone SVG file at `path` (atomically). Panels whose outputs
  * the result does not have are left out; a figure with no panel left is KS_ERR_INPUT naming
  * the outputs it needs. `opt` NULL uses the defaults. */
-ks_status ks_plot_write_svg(ks_ctx *ctx, const ks_result *r, const char *figure,
-                            const char *path, const ks_report_options *opt);
+ks_status ks_plot_write_svg(ks_ctx *ctx, const ks_result *r, const char *figure, const char *path,
+                            const ks_report_options *opt);
 
 /* Writes DIR/report.html (one file: inline SVG and CSS, no script, no network access) and
  * DIR/narrative.txt (the plain-language text alone). DIR must exist. */

@@ -7,12 +7,12 @@ what=${1:-build}
 pkgs=(build-essential cmake pkg-config libsundials-dev libcjson-dev)
 case "$what" in
   build) pkgs+=(libopenmpi-dev openmpi-bin) ;;
-  test) pkgs+=(python3) ;;
+  test) pkgs+=(libopenmpi-dev openmpi-bin python3) ;;
   ci)
     # chromium + node/npm: the browser test of the HTML report (tests/cli_browser_report.sh).
     # npm ships inside some nodejs builds; Debian packages it separately.
     # libopenmpi-dev + openmpi-bin: `mpirun -np K ketasim trial` (tests/cli_trial_mpi.sh).
-    pkgs+=(python3 clang libclang-rt-14-dev chromium nodejs libopenmpi-dev openmpi-bin)
+    pkgs+=(python3 clang clang-format libclang-rt-14-dev chromium nodejs libopenmpi-dev openmpi-bin)
     command -v npm >/dev/null 2>&1 || pkgs+=(npm) ;;
   *) echo "scripts/deps.sh: unknown set '$what' (build, test or ci)" >&2; exit 2 ;;
 esac

@@ -120,9 +120,9 @@ int main(void)
     CHECK(ks_params_load(ctx, tmpfile_with("params_empty.csv", "")) == NULL);
     CHECK(ks_ctx_status(ctx) == KS_ERR_INPUT);
     CHECK(ks_params_load(ctx, tmpfile_with("params_hdr.csv", "a,b,c\n")) == NULL);
-    CHECK(ks_params_load(ctx, tmpfile_with("params_quote.csv",
-                                           "name,value,unit,source,confidence,note\n"
-                                           "x,\"1,u,s,assumed,\n")) == NULL);
+    CHECK(ks_params_load(ctx,
+                         tmpfile_with("params_quote.csv", "name,value,unit,source,confidence,note\n"
+                                                          "x,\"1,u,s,assumed,\n")) == NULL);
     CHECK(strstr(ks_ctx_message(ctx), "line 2") != NULL);
     CHECK(ks_params_load(ctx, "no/such/dir/params.csv") == NULL);
     CHECK(ks_ctx_status(ctx) == KS_ERR_INPUT);

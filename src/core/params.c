@@ -122,8 +122,9 @@ static ks_params *params_parse(ks_ctx *ctx, char *text, const char *origin)
             }
             for (int i = 0; i < 6; i++) {
                 if (strcmp(f[i], header[i]) != 0) {
-                    ks_fail(ctx, KS_ERR_INPUT, "%s: line %ld, column %d: header must be '%s' (got '%s')",
-                            origin, lineno, i + 1, header[i], f[i]);
+                    ks_fail(ctx, KS_ERR_INPUT,
+                            "%s: line %ld, column %d: header must be '%s' (got '%s')", origin,
+                            lineno, i + 1, header[i], f[i]);
                     goto fail;
                 }
             }
@@ -141,8 +142,9 @@ static ks_params *params_parse(ks_ctx *ctx, char *text, const char *origin)
             goto fail;
         }
         if (find_row(p, f[0]) >= 0) {
-            ks_fail(ctx, KS_ERR_INPUT, "%s: line %ld, column name: parameter given twice (got '%s')",
-                    origin, lineno, f[0]);
+            ks_fail(ctx, KS_ERR_INPUT,
+                    "%s: line %ld, column name: parameter given twice (got '%s')", origin, lineno,
+                    f[0]);
             goto fail;
         }
         char *end;
@@ -184,16 +186,18 @@ static ks_params *params_parse(ks_ctx *ctx, char *text, const char *origin)
             goto fail;
     }
     if (!have_header) {
-        ks_fail(ctx, KS_ERR_INPUT, "%s: line 1: empty parameter file (expected the header "
-                                   "name,value,unit,source,confidence,note)",
+        ks_fail(ctx, KS_ERR_INPUT,
+                "%s: line 1: empty parameter file (expected the header "
+                "name,value,unit,source,confidence,note)",
                 origin);
         goto fail;
     }
     missing_check mc = {p, NULL};
     ks_model_param_each(check_present, &mc);
     if (mc.missing) {
-        ks_fail(ctx, KS_ERR_INPUT, "%s: parameter %s is missing (every model parameter must be given)",
-                origin, mc.missing);
+        ks_fail(ctx, KS_ERR_INPUT,
+                "%s: parameter %s is missing (every model parameter must be given)", origin,
+                mc.missing);
         goto fail;
     }
     return p;

@@ -8,8 +8,8 @@
 #include <string.h>
 
 static const char *const ks_drug_names[KS_DRUG_COUNT] = {
-    "ketamine",   "esketamine", "arketamine", "escitalopram",
-    "citalopram", "midazolam",  "naltrexone", "rapamycin", "saline",
+    "ketamine",  "esketamine", "arketamine", "escitalopram", "citalopram",
+    "midazolam", "naltrexone", "rapamycin",  "saline",
 };
 
 static const char *const ks_route_names[KS_ROUTE_COUNT] = {

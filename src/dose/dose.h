@@ -37,12 +37,12 @@ typedef struct {
     double duration_h; /* > 0 for KS_ROUTE_IV_INFUSION (zero-order input over duration), else 0 */
     ks_drug drug;
     ks_route route;
-    int device;        /* intranasal: 1 for the first device of a session, 2, 3 ...; else 0 */
-    int ss;            /* NONMEM SS: 0 none; 1 reset to steady state of this dose every ii_h,
-                          then dose; 2 add that steady state to the current state */
-    double ii_h;       /* interdose interval for ss != 0, h */
-    int reset;         /* 1: every state is set to zero just before this event (NONMEM EVID 3 and
-                          EVID 4, which starts a new segment); 0 otherwise */
+    int device;  /* intranasal: 1 for the first device of a session, 2, 3 ...; else 0 */
+    int ss;      /* NONMEM SS: 0 none; 1 reset to steady state of this dose every ii_h,
+                    then dose; 2 add that steady state to the current state */
+    double ii_h; /* interdose interval for ss != 0, h */
+    int reset;   /* 1: every state is set to zero just before this event (NONMEM EVID 3 and
+                    EVID 4, which starts a new segment); 0 otherwise */
 } ks_dose;
 
 /* Canonical names used in scenario files, CSV headers and messages. */

@@ -16,7 +16,7 @@
 
 typedef struct {
     ks_patient patient;
-    ks_dose *doses;  /* sorted by t_h, owned */
+    ks_dose *doses; /* sorted by t_h, owned */
     size_t n_doses;
     double *times_h; /* output times, ascending, unique, owned */
     size_t n_times;
@@ -28,7 +28,7 @@ typedef struct {
 
 /* What the output CSV holds. */
 typedef enum {
-    KS_OUT_PLASMA = 1u << 0,     /* plasma concentrations of every species, ng/mL */
+    KS_OUT_PLASMA = 1u << 0,      /* plasma concentrations of every species, ng/mL */
     KS_OUT_EFFECT_SITE = 1u << 1, /* brain (effect-site) concentrations, ng/mL */
     KS_OUT_AMOUNTS = 1u << 2      /* raw state amounts (umol), for debugging */
 } ks_output_flags;
@@ -38,14 +38,14 @@ struct ks_scenario {
     char *source_path; /* file it came from, or "<default>"; owned */
     ks_subject *subjects;
     size_t n_subjects;
-    double t_end_h;    /* simulated span, h */
-    unsigned outputs;  /* ks_output_flags */
-    char *output_csv;  /* output file name from the scenario ("" = default), owned */
-    int mechanism;     /* 1: simulate the mechanism too (scenario files and the default run);
-                          0: PK only (NONMEM records, scenarios built in code) */
-    int open_label;    /* 1: patients know their treatment (belief layer) */
-    int noise;         /* 1: mood noise on */
-    uint64_t seed;     /* random seed of the noise paths */
+    double t_end_h;   /* simulated span, h */
+    unsigned outputs; /* ks_output_flags */
+    char *output_csv; /* output file name from the scenario ("" = default), owned */
+    int mechanism;    /* 1: simulate the mechanism too (scenario files and the default run);
+                         0: PK only (NONMEM records, scenarios built in code) */
+    int open_label;   /* 1: patients know their treatment (belief layer) */
+    int noise;        /* 1: mood noise on */
+    uint64_t seed;    /* random seed of the noise paths */
 };
 
 /* Allocates an empty scenario (no subjects) named `name`. */

@@ -19,10 +19,10 @@
 
 /* Upper bounds, so that a per-patient system lives in one fixed-size struct without
  * allocation. */
-#define KS_PK_MAXN 64    /* states */
-#define KS_PK_MAXNNZ 256 /* nonzero entries of A */
-#define KS_PK_MAXOUT 32  /* outputs */
-#define KS_PK_MAXTERM 4  /* states summed by one output */
+#define KS_PK_MAXN    64  /* states */
+#define KS_PK_MAXNNZ  256 /* nonzero entries of A */
+#define KS_PK_MAXOUT  32  /* outputs */
+#define KS_PK_MAXTERM 4   /* states summed by one output */
 
 typedef struct {
     int n_terms;
@@ -37,21 +37,21 @@ typedef struct {
 /* State layout (docs/PK.md, section "States"). Amounts in umol, effect sites ("_E") in uM.
  * Each ketamine enantiomer has the same 14-state block; R = S + KS_PK_R_OFFSET. */
 enum {
-    KS_PK_SKET_C = 0,  /* S-ketamine central */
-    KS_PK_SKET_P1,     /* S-ketamine shallow peripheral */
-    KS_PK_SKET_P2,     /* S-ketamine second peripheral */
-    KS_PK_SKET_LIVER,  /* S-ketamine hepato-portal compartment */
-    KS_PK_SKET_NASAL,  /* nasal depot */
-    KS_PK_SKET_GUT,    /* gut depot (oral and swallowed fractions) */
-    KS_PK_SKET_IM,     /* intramuscular depot */
-    KS_PK_SKET_SL,     /* oral-mucosa depot (sublingual) */
-    KS_PK_SNOR_C,      /* S-norketamine central */
-    KS_PK_SNOR_P,      /* S-norketamine peripheral */
-    KS_PK_SHNK_C,      /* (2S,6S)-hydroxynorketamine */
-    KS_PK_SKET_E,      /* S-ketamine effect site, uM */
-    KS_PK_SNOR_E,      /* S-norketamine effect site, uM */
-    KS_PK_SHNK_E,      /* (2S,6S)-HNK effect site, uM */
-    KS_PK_RKET_C,      /* R block: same order */
+    KS_PK_SKET_C = 0, /* S-ketamine central */
+    KS_PK_SKET_P1,    /* S-ketamine shallow peripheral */
+    KS_PK_SKET_P2,    /* S-ketamine second peripheral */
+    KS_PK_SKET_LIVER, /* S-ketamine hepato-portal compartment */
+    KS_PK_SKET_NASAL, /* nasal depot */
+    KS_PK_SKET_GUT,   /* gut depot (oral and swallowed fractions) */
+    KS_PK_SKET_IM,    /* intramuscular depot */
+    KS_PK_SKET_SL,    /* oral-mucosa depot (sublingual) */
+    KS_PK_SNOR_C,     /* S-norketamine central */
+    KS_PK_SNOR_P,     /* S-norketamine peripheral */
+    KS_PK_SHNK_C,     /* (2S,6S)-hydroxynorketamine */
+    KS_PK_SKET_E,     /* S-ketamine effect site, uM */
+    KS_PK_SNOR_E,     /* S-norketamine effect site, uM */
+    KS_PK_SHNK_E,     /* (2S,6S)-HNK effect site, uM */
+    KS_PK_RKET_C,     /* R block: same order */
     KS_PK_RKET_P1,
     KS_PK_RKET_P2,
     KS_PK_RKET_LIVER,
@@ -61,26 +61,26 @@ enum {
     KS_PK_RKET_SL,
     KS_PK_RNOR_C,
     KS_PK_RNOR_P,
-    KS_PK_RHNK_C,      /* (2R,6R)-hydroxynorketamine */
+    KS_PK_RHNK_C, /* (2R,6R)-hydroxynorketamine */
     KS_PK_RKET_E,
     KS_PK_RNOR_E,
     KS_PK_RHNK_E,
-    KS_PK_ESC_GUT,     /* escitalopram */
+    KS_PK_ESC_GUT, /* escitalopram */
     KS_PK_ESC_C,
     KS_PK_ESC_E,
-    KS_PK_CIT_GUT,     /* citalopram (racemic) */
+    KS_PK_CIT_GUT, /* citalopram (racemic) */
     KS_PK_CIT_C,
     KS_PK_CIT_E,
-    KS_PK_MDZ_GUT,     /* midazolam */
+    KS_PK_MDZ_GUT, /* midazolam */
     KS_PK_MDZ_C,
     KS_PK_MDZ_P,
     KS_PK_MDZ_E,
-    KS_PK_NTX_GUT,     /* naltrexone */
+    KS_PK_NTX_GUT, /* naltrexone */
     KS_PK_NTX_C,
     KS_PK_NTX_E,
-    KS_PK_NOL_C,       /* 6-beta-naltrexol */
+    KS_PK_NOL_C, /* 6-beta-naltrexol */
     KS_PK_NOL_E,
-    KS_PK_RAPA_GUT,    /* rapamycin (sirolimus), whole blood */
+    KS_PK_RAPA_GUT, /* rapamycin (sirolimus), whole blood */
     KS_PK_RAPA_C,
     KS_PK_RAPA_E,
     KS_PK_NSTATE
@@ -128,20 +128,20 @@ typedef struct ks_pk_typical ks_pk_typical;
 
 /* One patient's linear system. Plain data: copy it freely. */
 typedef struct {
-    int n;                     /* number of states */
-    int nnz;                   /* entries of A, in triplet form */
+    int n;   /* number of states */
+    int nnz; /* entries of A, in triplet form */
     int row[KS_PK_MAXNNZ];
     int col[KS_PK_MAXNNZ];
-    double val[KS_PK_MAXNNZ];  /* 1/h */
+    double val[KS_PK_MAXNNZ]; /* 1/h */
     int n_out;
     ks_pk_output out[KS_PK_MAXOUT];
     /* Everything the dose-input functions need (per-route fractions, device decrement,
      * molar masses), already adjusted for the patient. */
     double mw_g_per_mol[KS_DRUG_COUNT];
-    double frac_nasal_first;   /* FRn of the first device */
-    double device_decrement;   /* FRn multiplier per further device */
-    double frac_sublingual;    /* fraction absorbed through the oral mucosa */
-    double f_im;               /* IM bioavailability */
+    double frac_nasal_first; /* FRn of the first device */
+    double device_decrement; /* FRn multiplier per further device */
+    double frac_sublingual;  /* fraction absorbed through the oral mucosa */
+    double f_im;             /* IM bioavailability */
 } ks_pk_system;
 
 /* Reads every "pk.*" parameter into a new ks_pk_typical (caller frees with ks_pk_typical_free).

@@ -30,8 +30,9 @@
  *     run->open_label.
  *   - Mood noise: the OU path nu (ks_pd_noise_params) sampled exactly on a 1-h grid from
  *     substream KS_RNG_MOOD_NOISE of (run->seed, run->key) and joined by its natural cubic
- *     spline (a C2 input, so no stops and no error-test failures at the grid points). The path depends only on (seed, key) and the patient's
- *     noise parameters: adding a visit or a dose never changes it. run->noise = 0 gives nu = 0.
+ *     spline (a C2 input, so no stops and no error-test failures at the grid points). The path
+ * depends only on (seed, key) and the patient's noise parameters: adding a visit or a dose never
+ * changes it. run->noise = 0 gives nu = 0.
  *   - Outputs: PK outputs in ng/mL, mechanism outputs, nu, raw PK states (patient_sim.h). A
  *     solver failure or a non-finite output fails with KS_ERR_SOLVER naming the patient key
  *     and the time.

@@ -34,15 +34,15 @@ typedef struct {
     const ks_pd_covariates *cov; /* NULL: typical covariates */
     const ks_dose *doses;        /* sorted by time */
     size_t n_doses;
-    const ks_event *events;      /* sorted by time */
+    const ks_event *events; /* sorted by time */
     size_t n_events;
-    const double *times_h;       /* output times, ascending */
+    const double *times_h; /* output times, ascending */
     size_t n_times;
-    int open_label;              /* 1: patient knows the treatment (belief layer) */
-    int mechanism;               /* 0: PK only (no mechanism states); 1: PK and mechanism */
-    uint64_t seed;               /* run seed */
-    uint64_t key;                /* patient key: the noise path depends only on (seed, key) */
-    int noise;                   /* 0: mood noise off (deterministic typical patient) */
+    int open_label; /* 1: patient knows the treatment (belief layer) */
+    int mechanism;  /* 0: PK only (no mechanism states); 1: PK and mechanism */
+    uint64_t seed;  /* run seed */
+    uint64_t key;   /* patient key: the noise path depends only on (seed, key) */
+    int noise;      /* 0: mood noise off (deterministic typical patient) */
 } ks_patient_run;
 
 typedef struct ks_sim_workspace ks_sim_workspace;

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-ks_result *ks_result_alloc(ks_ctx *ctx, size_t n_subjects, size_t n_out,
-                           const char *const *names, const char *const *units)
+ks_result *ks_result_alloc(ks_ctx *ctx, size_t n_subjects, size_t n_out, const char *const *names,
+                           const char *const *units)
 {
     ks_result *r = ks_calloc(ctx, 1, sizeof *r);
     if (!r)
@@ -34,8 +34,8 @@ fail:
     return NULL;
 }
 
-ks_status ks_result_set_subject(ks_ctx *ctx, ks_result *r, size_t s, long id,
-                                const double *times, size_t n_times)
+ks_status ks_result_set_subject(ks_ctx *ctx, ks_result *r, size_t s, long id, const double *times,
+                                size_t n_times)
 {
     if (s >= r->n_subjects)
         return ks_fail(ctx, KS_ERR_INTERNAL, "result subject %zu out of range", s);
@@ -209,8 +209,8 @@ ks_status ks_result_print_summary(ks_ctx *ctx, const ks_result *r, FILE *out)
     for (size_t s = 0; s < r->n_subjects; s++) {
         if (r->n_subjects > 1)
             fprintf(out, "subject %ld\n", r->ids[s]);
-        fprintf(out, "%-34s %12s %9s %14s %9s\n", "plasma species", "Cmax", "Tmax (h)",
-                "AUC (x h)", "t1/2 (h)");
+        fprintf(out, "%-34s %12s %9s %14s %9s\n", "plasma species", "Cmax", "Tmax (h)", "AUC (x h)",
+                "t1/2 (h)");
         int printed = 0;
         for (size_t j = 0; j < r->n_out; j++) {
             if (strncmp(r->out_names[j], "plasma_", 7) != 0)

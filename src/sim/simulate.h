@@ -18,7 +18,6 @@ ks_status ks_pk_closed_form(ks_ctx *ctx, const ks_pk_system *sys, const ks_dose 
 
 /* Steady state just before a dose of a regimen repeated every ii_h (NONMEM SS=1): solves
  * (I - e^{A ii}) x = contribution of one interval's dose. x has sys->n entries. */
-ks_status ks_pk_steady_state(ks_ctx *ctx, const ks_pk_system *sys, const ks_dose *dose,
-                             double *x);
+ks_status ks_pk_steady_state(ks_ctx *ctx, const ks_pk_system *sys, const ks_dose *dose, double *x);
 
 #endif /* KS_SIMULATE_H */

@@ -78,8 +78,8 @@ static int cvode_rhs(sunrealtype t, N_Vector y, N_Vector ydot, void *data)
 
 /* CVLsJacFn: forwards to the system's Jacobian callback, writing straight into the dense
  * (column-major) matrix. A nonzero return is unrecoverable (CVODE user guide 4.6.5). */
-static int cvode_jac(sunrealtype t, N_Vector y, N_Vector fy, SUNMatrix J, void *data,
-                     N_Vector tmp1, N_Vector tmp2, N_Vector tmp3)
+static int cvode_jac(sunrealtype t, N_Vector y, N_Vector fy, SUNMatrix J, void *data, N_Vector tmp1,
+                     N_Vector tmp2, N_Vector tmp3)
 {
     cvode_state *st = data;
     (void)tmp1;
