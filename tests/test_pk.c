@@ -380,7 +380,7 @@ static void test_dose_inputs(ks_ctx *ctx, const ks_pk_system *sys, const ks_para
 
 static void test_route_matrix(ks_ctx *ctx, const ks_pk_system *sys)
 {
-    /* The support matrix as specified (issue text), independent of the code under test. */
+    /* The support matrix as documented (docs/SCENARIO.md), independent of the code under test. */
     static const int ok[KS_DRUG_COUNT][KS_ROUTE_COUNT] = {
         /* iv_bolus iv_inf in oral im sl */
         {1, 1, 1, 1, 1, 1}, /* ketamine */

@@ -110,7 +110,7 @@ static void test_default(ks_ctx *ctx)
         return;
     CHECK(strcmp(ks_scenario_name(s), "default") == 0);
     CHECK(ks_scenario_subject_count(s) == 1);
-    /* Issue 3 item 7: six racemic infusions Mon/Wed/Fri over two weeks, therapy the day after
+    /* The default story: six racemic infusions Mon/Wed/Fri over two weeks, therapy the day after
      * each, weekly visits, 28 days, output every 10 min, a treatment-resistant patient. */
     CHECK_CLOSE(s->t_end_h, 28.0 * 24.0, 0, 1e-12);
     CHECK(s->mechanism == 1);

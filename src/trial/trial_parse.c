@@ -1287,7 +1287,7 @@ ks_trial *ks_trial_load(ks_ctx *ctx, const char *path)
     return t;
 }
 
-/* The default trial (issue "virtual trials", item 4); the same text is
+/* The default trial (docs/TRIAL.md, "Default trial"); the same text is
  * examples/trials/default.json. */
 static const char default_trial[] =
     "{\"name\": \"default\","
