@@ -123,26 +123,25 @@ int ks_cmd_run(int argc, char **argv)
     if (!*file)
         file = "timecourse.csv";
     size_t n = strlen(outdir) + strlen(file) + 32;
-    csv_path = malloc(n);
+    csv_path = malloc(2 * n); /* the time courses, then the units sidecar */
     if (!csv_path) {
         fprintf(stderr, "ketasim: out of memory\n");
         code = KS_EXIT_IO;
         goto done;
     }
+    char *units_path = csv_path + n;
     /* The units sidecar: <stem>_units.csv beside the time courses. */
     size_t stem = strlen(file);
     if (stem > 4 && strcmp(file + stem - 4, ".csv") == 0)
         stem -= 4;
     snprintf(csv_path, n, "%s/%s", outdir, file);
+    snprintf(units_path, n, "%s/%.*s_units.csv", outdir, (int)stem, file);
     if (ks_result_write_csv(ctx, res, csv_path) != KS_OK)
         goto fail;
-    snprintf(csv_path, n, "%s/%.*s_units.csv", outdir, (int)stem, file);
-    if (ks_result_write_units(ctx, res, csv_path) != KS_OK) {
-        snprintf(csv_path, n, "%s/%s", outdir, file);
+    if (ks_result_write_units(ctx, res, units_path) != KS_OK) {
         remove(csv_path); /* no half of the output left behind */
         goto fail;
     }
-    snprintf(csv_path, n, "%s/%s", outdir, file);
     if (report_dir) {
         ks_report_options ropt;
         ks_report_options_init(&ropt);
