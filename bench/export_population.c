@@ -139,7 +139,10 @@ typedef struct {
     X(beta_open, plc.beta_open)                                                                    \
     X(ther_pulse, plc.ther_pulse)                                                                  \
     X(ther_tau, plc.ther_tau)                                                                      \
-    X(k_res, clin.k_res)
+    X(k_res, clin.k_res)                                                                           \
+    X(r_l, clin.r_l)                                                                               \
+    X(r_a, clin.r_a)                                                                               \
+    X(r_e, clin.r_e)
 
 /* A[r][c] of the system (0 when absent). */
 static double entry(const ks_pk_system *s, int r, int c)

@@ -71,6 +71,17 @@ static void test_holm(void)
     CHECK(ks_mt_holm(n, 2, 0.05, rej) == 1 && rej[0] == 0 && rej[1] == 1);
 }
 
+static void test_locf(void)
+{
+    /* visits 2, 3 and 5 missed: each takes the last rating before it */
+    double o[6] = {30, 20, NAN, NAN, 12, NAN};
+    ks_mt_locf(o, 6);
+    CHECK(o[0] == 30 && o[1] == 20 && o[2] == 20 && o[3] == 20 && o[4] == 12 && o[5] == 12);
+    double full[3] = {1, 2, 3};
+    ks_mt_locf(full, 3);
+    CHECK(full[0] == 1 && full[1] == 2 && full[2] == 3);
+}
+
 static void test_relapse(void)
 {
     double th[] = {0, 10, 20, 30, 40, 50, 60};
@@ -243,6 +254,7 @@ int main(void)
     test_km();
     test_holm();
     test_relapse();
+    test_locf();
     test_parse();
     test_run_consistency();
     return ks_test_finish("test_measure_trial");

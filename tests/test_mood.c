@@ -88,9 +88,25 @@ int main(void)
          * the fraction k_res of the severity range; none in the depressed well. */
         double k_res = ks_test_par(ctx, params, "clin.k_res");
         double range = cov.severity_madrs - m_res;
-        CHECK_CLOSE(ks_pd_clin_madrs(&pp.clin, 1.0, 1.0), m_res + k_res * range, 1e-12, 0.0);
-        CHECK_CLOSE(ks_pd_clin_madrs(&pp.clin, 1.0, 0.5), m_res + 0.5 * k_res * range, 1e-12, 0.0);
-        CHECK_CLOSE(ks_pd_clin_madrs(&pp.clin, -1.0, 1.0), cov.severity_madrs, 1e-12, 0.0);
+        CHECK_CLOSE(ks_pd_clin_madrs(&pp.clin, 1.0, 1.0, 0.0), m_res + k_res * range, 1e-12, 0.0);
+        CHECK_CLOSE(ks_pd_clin_madrs(&pp.clin, 1.0, 0.5, 0.0), m_res + 0.5 * k_res * range, 1e-12,
+                    0.0);
+        CHECK_CLOSE(ks_pd_clin_madrs(&pp.clin, -1.0, 1.0, 0.0), cov.severity_madrs, 1e-12, 0.0);
+        /* Graded relief (MODEL.md 8) scales the symptoms above the residual floor: half relief
+         * in the depressed well halves the range above M_res; full relief leaves M_res. */
+        CHECK_CLOSE(ks_pd_clin_madrs(&pp.clin, -1.0, 0.0, 0.5), m_res + 0.5 * range, 1e-12, 0.0);
+        CHECK_CLOSE(ks_pd_clin_madrs(&pp.clin, -1.0, 0.0, 1.0), m_res, 1e-12, 0.0);
+        /* rho = 1 - exp(-(r_L L + r_A s_i A + r_E E)): zero without lift, adaptation or
+         * expectation, the exponential of the summed exposures otherwise, never negative */
+        ks_pd_clin_params cp = pp.clin;
+        cp.r_l = 2.0;
+        cp.r_a = 0.5;
+        cp.r_e = 0.1;
+        CHECK(ks_pd_clin_relief(&cp, 0.0, 1.0, 0.0, 0.0) == 0.0);
+        CHECK(ks_pd_clin_relief(&cp, -1.0, 1.0, -1.0, -1.0) == 0.0);
+        CHECK_CLOSE(ks_pd_clin_relief(&cp, 0.25, 0.8, 0.5, 0.4), 1.0 - exp(-(0.5 + 0.2 + 0.04)),
+                    1e-14, 0.0);
+        CHECK(ks_pd_clin_relief(&cp, 1e6, 1.0, 0.0, 0.0) <= 1.0);
     }
 
     /* 5. Belief, visits, sessions (MODEL.md 9). */

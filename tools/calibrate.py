@@ -264,7 +264,12 @@ def describe(rows, ids):
         txt = ("%.4g" % sim) if isinstance(sim, (int, float)) else str(sim)
         if r["unit"] == "bool":
             txt = "true" if r["pass"] else "false"
-        band = "bool" if r["unit"] == "bool" else "[%g, %g] %s" % (r["low"], r["high"], r["unit"])
+        if r["unit"] == "bool":
+            band = "bool"
+        elif r.get("low") is None or r.get("high") is None:
+            band = "(compare arms) %s" % r["unit"]
+        else:
+            band = "[%g, %g] %s" % (r["low"], r["high"], r["unit"])
         out.append("  %-6s  %-5s  %-10s  %s" % (i, "PASS" if r["pass"] else "MISS", txt, band))
     return "\n".join(out)
 
@@ -288,6 +293,8 @@ def run_stage(runner, n, max_evals, ridge, log):
         j = sum(row_cost(rows[t]) if t in rows else MISSING for t in train)
         j += ridge * sum((x[i] - math.log(prior[k])) ** 2 for i, k in enumerate(names))
         cache[key] = j
+        log("    evaluation %d: J = %.4g, %d of %d training targets pass" %
+            (len(cache), j, sum(1 for t in train if t in rows and rows[t]["pass"]), len(train)))
         return j
 
     log("stage %d: %s" % (n, st["name"]))

@@ -30,34 +30,29 @@ import calibrate  # noqa: E402  (shared helpers: Runner, run_stage, table_with)
 STAGE4 = {
     "name": "mood, clinical, SSRI, placebo (virtual populations)",
     "free": {
-        "mood.t0": (-0.3, 1.5),
-        "pop.omega_t0": (0.02, 0.6),
-        "mood.k_l": (0.1, 20.0),
-        "pop.omega_kl": (0.05, 1.5),
-        "mood.w_s": (0.1, 6.0),
-        "spine.k_c": (0.01, 5.0),
-        "spine.k_fade": (0.002, 0.2),
-        "mood.sigma_nu": (0.01, 0.5),
-        "plc.delta_v": (0.005, 0.5),
-        "mood.w_a": (0.05, 3.0),
-        "ssri.beta_s": (0.01, 2.0),
-        "plc.beta_open": (0.01, 2.0),
-        # released in writing before the stage-4 fit (docs/CALIBRATION.md stage 4): the
-        # residual-symptom weight of the new score map, the expectation weight and decay, and
-        # the habit weight that separates TRD from MDD basins
-        "clin.k_res": (0.01, 1.0),
-        "mood.w_e": (0.05, 3.0),
-        "plc.tau_e": (48.0, 2016.0),
-        "mood.w_hab": (0.05, 2.0),
+        # the graded-relief weights of the score map (MODEL.md 8) and the parameters that
+        # share their targets: expectation, visits, SSRI route, noise, acute lift, residual
+        "clin.r_lift": (0.05, 5.0),
+        "clin.r_expect": (0.01, 3.0),
+        "clin.r_ssri": (0.01, 3.0),
+        "mood.w_e": (0.02, 3.0),
+        "plc.delta_v": (0.01, 0.6),
+        "mood.w_a": (0.005, 1.0),
+        "spine.phi_a": (0.003, 0.3),
+        "ssri.beta_s": (0.05, 2.0),
+        "mood.sigma_nu": (0.05, 0.6),
+        "mood.w_l": (0.1, 5.0),
+        "clin.k_res": (0.1, 1.0),
     },
     # docs/MODEL.md section 13: role "train"
-    "train": ["CL-02", "CL-04", "CL-05", "CL-10", "CL-11", "CL-12", "CL-14",
-              "SS-01", "SS-02", "SS-05", "SS-07"],
-    "test": ["CL-01", "CL-03", "CL-06", "CL-07", "CL-08", "CL-09", "CL-13", "CL-15", "CL-16",
-             "CL-17", "CL-18", "SS-03", "SS-04", "SS-06"],
+    "train": ["CL-02", "CL-04", "CL-05", "CL-06", "CL-10", "CL-11", "CL-12", "CL-14",
+              "SS-01", "SS-02", "SS-03", "SS-04", "SS-05", "SS-06", "SS-07"],
+    "test": ["CL-01", "CL-03", "CL-07", "CL-08", "CL-09", "CL-13", "CL-15", "CL-16", "CL-17",
+             "CL-18"],
 }
-# mood.t0 may be negative: the log search needs a positive parameter, so it is shifted.
-SHIFT = {"mood.t0": 1.0}
+# A free parameter that may be negative (e.g. mood.t0) needs a shift for the log search:
+# {"mood.t0": 1.0}. Only free parameters may be listed.
+SHIFT = {}
 
 
 def scaled_copy(src_dir, scale, seed_offset=0):

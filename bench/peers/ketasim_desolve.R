@@ -40,7 +40,8 @@ PARNAMES <- c(paste0("s_", PK_FIELDS), paste0("r_", PK_FIELDS),
   "g_f", "v0", "k_c", "k_fade", "k_h", "l_s", "r_self", "phi_a", "s_min", "rum_max", "c_pfc",
   "kappa_dmn", "tau_s", "rho_rum", "tau_i", "a_si", "sigma_i", "a_well", "b0", "lambda_w",
   "t0", "tau_m", "k_l", "tau_l", "w_l", "w_s", "w_a", "w_e", "w_th", "w_rum", "w_i", "w_hab",
-  "tau_hab", "s_i", "m_res", "m_dep", "tau_a", "tau_e", "ther_tau", "k_res")
+  "tau_hab", "s_i", "m_res", "m_dep", "tau_a", "tau_e", "ther_tau", "k_res", "r_l", "r_a",
+  "r_e")
 NP <- length(PARNAMES)
 NU_MAX <- 4096
 PD_STATES <- c("B_I", "B_P", "Fb", "Glx", "Tol", "Bp", "Bx", "Rk", "M", "P0", "P", "Z1", "Z2",
@@ -84,8 +85,13 @@ madrs_of <- function(p, y) {
   s_tot <- clamp(y[I_MOOD - 3], 0, 1e6) + clamp(y[I_MOOD - 2], 0, 1e6)
   cp <- clamp((s_tot - p[["s_min"]]) / (1 - p[["s_min"]]), 0, 1.2)
   def <- clamp(1 - cp, 0, 1)
+  # graded relief rho = 1 - exp(-(r_L max(L, 0) + r_A s_i max(A, 0) + r_E max(E, 0)))
+  xr <- p[["r_l"]] * max(y[I_MOOD - 1], 0) + p[["r_a"]] * max(p[["s_i"]], 0) * max(y[I_MOOD + 5], 0) +
+    p[["r_e"]] * max(y[I_MOOD + 4], 0)
+  keep <- exp(-clamp(xr, 0, 700))
   clamp(p[["m_res"]] + (p[["m_dep"]] - p[["m_res"]]) *
-          (clamp(0.5 * (1 - mm), 0, 1) + p[["k_res"]] * def * clamp(0.5 * (1 + mm), 0, 1)), 0, 60)
+          (clamp(0.5 * (1 - mm), 0, 1) + p[["k_res"]] * def * clamp(0.5 * (1 + mm), 0, 1)) * keep,
+        0, 60)
 }
 
 simulate <- function(i) {

@@ -36,7 +36,8 @@
     X(g_f) X(v0) X(k_c) X(k_fade) X(k_h) X(l_s) X(r_self) X(phi_a) X(s_min) X(rum_max) X(c_pfc)    \
     X(kappa_dmn) X(tau_s) X(rho_rum) X(tau_i) X(a_si) X(sigma_i) X(a_well) X(b0) X(lambda_w)       \
     X(t0) X(tau_m) X(k_l) X(tau_l) X(w_l) X(w_s) X(w_a) X(w_e) X(w_th) X(w_rum) X(w_i) X(w_hab)    \
-    X(tau_hab) X(s_i) X(m_res) X(m_dep) X(tau_a) X(tau_e) X(ther_tau) X(k_res)
+    X(tau_hab) X(s_i) X(m_res) X(m_dep) X(tau_a) X(tau_e) X(ther_tau) X(k_res) X(r_l) X(r_a)    \
+    X(r_e)
 /* clang-format on */
 
 #define PAR_ENUM(name) P_##name,
@@ -279,10 +280,15 @@ void derivs(int *neq, double *t, double *y, double *d, double *yout, int *ip)
     d[RTH] = -clamp(y[RTH], -1e6, 1e6) / PV(ther_tau);
     if (ip[0] >= 2) {
         /* MODEL.md 8: MADRS_true = M_res + (M_dep - M_res)((1 - m)/2 + k_res (1 - C_pfc)
-         * (1 + m)/2), clamped to [0, 60] */
+         * (1 + m)/2)(1 - rho), clamped to [0, 60]; graded relief rho = 1 - exp(-(r_L max(L, 0)
+         * + r_A s_i max(A, 0) + r_E max(E, 0))) */
         double def = clamp(1.0 - cp, 0.0, 1.0), hi = clamp(0.5 * (1.0 + mm), 0.0, 1.0);
+        double xr = PV(r_l) * pos(y[LIFT]) + PV(r_a) * pos(PV(s_i)) * pos(y[ADAPT]) +
+                    PV(r_e) * pos(y[EXP_]);
+        double keep = exp(-clamp(xr, 0.0, 700.0));
         yout[0] = clamp(PV(m_res) + (PV(m_dep) - PV(m_res)) *
-                                        (clamp(0.5 * (1.0 - mm), 0.0, 1.0) + PV(k_res) * def * hi),
+                                        (clamp(0.5 * (1.0 - mm), 0.0, 1.0) + PV(k_res) * def * hi) *
+                                        keep,
                         0.0, 60.0);
         yout[1] = PV(cadss_max) * crel;
     }

@@ -120,6 +120,7 @@ def make_rhs(p, nu):
     w_th, w_rum, w_i, w_hab, tau_hab, s_i = (g["w_th"], g["w_rum"], g["w_i"], g["w_hab"],
                                              g["tau_hab"], g["s_i"])
     m_res, m_dep, k_res = g["m_res"], g["m_dep"], g["k_res"]
+    r_l, r_a, r_e = g["r_l"], g["r_a"], g["r_e"]
     tau_a, tau_e, ther_tau = g["tau_a"], g["tau_e"], g["ther_tau"]
     nu_list = list(nu)
     n_nu = len(nu_list)
@@ -266,13 +267,16 @@ def make_rhs(p, nu):
         return np.array(d)
 
     def madrs(y):
-        # MODEL.md 8: MADRS_true = M_res + (M_dep - M_res)((1 - m)/2 + k_res D (1 + m)/2),
-        # D = 1 - C_pfc, clamped to [0, 60]
+        # MODEL.md 8: MADRS_true = M_res + (M_dep - M_res)((1 - m)/2 + k_res D (1 + m)/2)(1 - rho),
+        # D = 1 - C_pfc, clamped to [0, 60]; graded relief
+        # rho = 1 - exp(-(r_L max(L, 0) + r_A s_i max(A, 0) + r_E max(E, 0)))
         mm = clamp(y[PD["mood"]], -1e3, 1e3)
         s_tot = clamp(y[PD["S_st"]], 0.0, 1e6) + clamp(y[PD["S_new"]], 0.0, 1e6)
         cp = clamp((s_tot - s_min) / (1.0 - s_min), 0.0, 1.2)
         hi = clamp(0.5 * (1.0 + mm), 0.0, 1.0)
-        return clamp(m_res + (m_dep - m_res) * (clamp(0.5 * (1.0 - mm), 0.0, 1.0) + k_res * clamp(1.0 - cp, 0.0, 1.0) * hi),
+        xr = r_l * pos(y[PD["L"]]) + r_a * pos(s_i) * pos(y[PD["A"]]) + r_e * pos(y[PD["E"]])
+        keep = exp(-clamp(xr, 0.0, 700.0))
+        return clamp(m_res + (m_dep - m_res) * (clamp(0.5 * (1.0 - mm), 0.0, 1.0) + k_res * clamp(1.0 - cp, 0.0, 1.0) * hi) * keep,
                      0.0, 60.0)
 
     def cadss(y):

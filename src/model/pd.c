@@ -128,6 +128,9 @@ struct ks_pd_typical {
     X("clin.m_res", base.clin.m_res, 0.0, 60.0)                                                    \
     X("clin.k_res", base.clin.k_res, 0.0, 1.0)                                                     \
     X("clin.rater_sd", base.clin.rater_sd, 0.0, INF)                                               \
+    X("clin.r_lift", base.clin.r_l, 0.0, INF)                                                      \
+    X("clin.r_ssri", base.clin.r_a, 0.0, INF)                                                      \
+    X("clin.r_expect", base.clin.r_e, 0.0, INF)                                                    \
     X("ssri.tau_a", base.plc.tau_a, POS, INF)                                                      \
     X("ssri.beta_s", beta_s, 0.0, INF)                                                             \
     X("plc.tau_e", base.plc.tau_e, POS, INF)                                                       \
@@ -515,7 +518,8 @@ void ks_pd_outputs(const ks_pd_patient *pp, const double *z, const ks_pd_input *
     out[KS_PD_OUT_MU_OCC] = g.rec.occ_mu;
     out[KS_PD_OUT_SERT_OCC] = g.rec.occ_sert;
     out[KS_PD_OUT_MTOR_INHIBITION] = g.rec.i_mtor;
-    double madrs = ks_pd_clin_madrs(&pp->clin, z[KS_PD_MOOD], 1.0 - g.sys.c_pfc);
+    double relief = ks_pd_clin_relief(&pp->clin, z[KS_PD_L], pp->mood.s_i, z[KS_PD_A], z[KS_PD_E]);
+    double madrs = ks_pd_clin_madrs(&pp->clin, z[KS_PD_MOOD], 1.0 - g.sys.c_pfc, relief);
     out[KS_PD_OUT_MADRS] = madrs;
     out[KS_PD_OUT_HDRS17] = ks_pd_clin_hdrs17(&pp->clin, madrs);
 }
@@ -616,7 +620,7 @@ void ks_pd_noise_params(const ks_pd_patient *pp, double *tau_h, double *sigma)
 
 double ks_pd_madrs(const ks_pd_patient *pp, double m)
 {
-    return ks_pd_clin_madrs(&pp->clin, m, 0.0);
+    return ks_pd_clin_madrs(&pp->clin, m, 0.0, 0.0);
 }
 
 double ks_pd_hdrs17_from_madrs(const ks_pd_patient *pp, double madrs)

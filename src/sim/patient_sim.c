@@ -23,7 +23,8 @@
  *     sigma_ep over [t, t + duration]. Visits call ks_pd_visit, therapy ks_pd_therapy,
  *     spine_ablation ks_pd_ablate_new_spines. Without the mechanism, events are ignored.
  *   - Treatment sessions: every dose of ketamine, esketamine, arketamine, midazolam or saline
- *     starts one (an intranasal dose only with its first device, device <= 1), unless a
+ *     given in the clinic starts one (an intranasal dose only with its first device, device <=
+ *     1; an oral dose never: a pill taken at home is no session, MODEL.md 9), unless a
  *     session is already open (a dose within 2 h of a session start belongs to it). CADSS and
  *     midazolam sedation (ks_pd_outputs) are sampled every minute and at every stop from the
  *     start; at start + 2 h ks_pd_session applies the belief update with their peaks and
@@ -362,6 +363,8 @@ static int starts_session(const ks_dose *d)
     case KS_DRUG_ARKETAMINE:
     case KS_DRUG_MIDAZOLAM:
     case KS_DRUG_SALINE:
+        if (d->route == KS_ROUTE_ORAL)
+            return 0;
         return d->route != KS_ROUTE_INTRANASAL || d->device <= 1;
     default:
         return 0;

@@ -813,6 +813,13 @@ fail:
  * Running
  * ---------------------------------------------------------------------------------------- */
 
+
+void ks_mt_locf(double *o, size_t nv)
+{
+    for (size_t q = 1; q < nv; q++)
+        if (isnan(o[q]))
+            o[q] = o[q - 1];
+}
 /* Appends the per-patient rows of one replicate (the file written by ks_trial_run). */
 static ks_status read_patient_rows(ks_ctx *ctx, mt_trial *mt, const ks_trial_result *r,
                                    const char *path)
@@ -825,8 +832,12 @@ static ks_status read_patient_rows(ks_ctx *ctx, mt_trial *mt, const ks_trial_res
     ks_status st = KS_OK;
     char *save = NULL;
     char *line = strtok_r(text, "\n", &save); /* header */
-    size_t k = 0;
+    size_t k = 0, v = 0;
     mt_arm_rows *cur = NULL;
+    char who[64] = "";
+    /* Rows come grouped by patient in visit order; a patient who dropped out has no rows for
+     * the visits he missed (docs/TRIAL.md "dropout"): those take the last observation carried
+     * forward, the trial's main analysis (LOCF). */
     for (line = strtok_r(NULL, "\n", &save); line; line = strtok_r(NULL, "\n", &save), k++) {
         /* arm,patient,key,visit,time_h,true,observed */
         char *f[7];
@@ -844,8 +855,12 @@ static ks_status read_patient_rows(ks_ctx *ctx, mt_trial *mt, const ks_trial_res
             st = ks_fail(ctx, KS_ERR_INTERNAL, "%s: malformed patient row %zu", path, k + 2);
             break;
         }
-        size_t v = k % nv;
-        if (v == 0) {
+        char id[64];
+        snprintf(id, sizeof id, "%s,%s", f[0], f[1]);
+        if (!cur || strcmp(id, who) != 0) {
+            if (cur)
+                ks_mt_locf(cur->obs + (cur->n - 1) * nv, nv);
+            snprintf(who, sizeof who, "%s", id);
             cur = NULL;
             for (size_t a = 0; a < na; a++)
                 if (strcmp(r->arm_names[a], f[0]) == 0)
@@ -865,15 +880,23 @@ static ks_status read_patient_rows(ks_ctx *ctx, mt_trial *mt, const ks_trial_res
                 cur->cap = nc;
             }
             cur->n++;
+            for (size_t q = 0; q < nv; q++)
+                cur->obs[(cur->n - 1) * nv + q] = NAN;
+            v = 0;
         }
         double th = strtod(f[4], NULL);
-        if (fabs(th - r->visits[v].t_h) > 1e-6 * (1.0 + fabs(th))) {
-            st = ks_fail(ctx, KS_ERR_INTERNAL, "%s: row %zu: visit time %g, expected %g", path,
-                         k + 2, th, r->visits[v].t_h);
+        while (v < nv && fabs(th - r->visits[v].t_h) > 1e-6 * (1.0 + fabs(th)))
+            v++;
+        if (v == nv) {
+            st = ks_fail(ctx, KS_ERR_INTERNAL, "%s: row %zu: visit time %g is no visit of the trial",
+                         path, k + 2, th);
             break;
         }
         cur->obs[(cur->n - 1) * nv + v] = strtod(f[6], NULL);
+        v++;
     }
+    if (st == KS_OK && cur)
+        ks_mt_locf(cur->obs + (cur->n - 1) * nv, nv);
     free(text);
     return st;
 }

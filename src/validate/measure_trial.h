@@ -36,6 +36,10 @@ double ks_mt_km_median(const double *time, const int *event, size_t n);
  * number rejected. m <= 64. */
 size_t ks_mt_holm(const double *p, size_t m, double alpha, int *reject);
 
+/* Last observation carried forward: every NaN entry of the row o[0..nv) after the first takes
+ * the value before it (the visits a patient missed after dropping out; docs/TRIAL.md). */
+void ks_mt_locf(double *o, size_t nv);
+
 /* Relapse of one responder: scores obs[0..nv-1] at times t_h[], baseline score `baseline`.
  * Scans the visits v >= from_visit; relapse is `consecutive` successive visits with
  * obs > fraction * baseline (loss of response). Returns the time of the first visit of the first
