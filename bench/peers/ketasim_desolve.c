@@ -286,10 +286,10 @@ void derivs(int *neq, double *t, double *y, double *d, double *yout, int *ip)
         double xr = PV(r_l) * pos(y[LIFT]) + PV(r_a) * pos(PV(s_i)) * pos(y[ADAPT]) +
                     PV(r_e) * pos(y[EXP_]);
         double keep = exp(-clamp(xr, 0.0, 700.0));
-        yout[0] = clamp(PV(m_res) + (PV(m_dep) - PV(m_res)) *
-                                        (clamp(0.5 * (1.0 - mm), 0.0, 1.0) + PV(k_res) * def * hi) *
-                                        keep,
-                        0.0, 60.0);
+        yout[0] =
+            clamp(PV(m_res) + (PV(m_dep) - PV(m_res)) *
+                                  (clamp(0.5 * (1.0 - mm), 0.0, 1.0) + PV(k_res) * def * hi) * keep,
+                  0.0, 60.0);
         yout[1] = PV(cadss_max) * crel;
     }
 }

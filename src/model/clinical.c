@@ -4,8 +4,7 @@
 #include "clinical.h"
 #include "pd_util.h"
 
-double ks_pd_clin_relief(const ks_pd_clin_params *p, double lift, double s_i, double a,
-                         double e)
+double ks_pd_clin_relief(const ks_pd_clin_params *p, double lift, double s_i, double a, double e)
 {
     /* MODEL.md 8 (graded relief): rho = 1 - exp(-(r_L max(L, 0) + r_A s_i max(A, 0) +
      * r_E max(E, 0))), an
@@ -17,8 +16,8 @@ double ks_pd_clin_relief(const ks_pd_clin_params *p, double lift, double s_i, do
      * falls within 2 h, before new spines (Murrough et al. 2013 Biol Psychiatry 74:250); each
      * extra visit adds 0.67-0.86 HRSD points of improvement in placebo arms (Posternak &
      * Zimmerman 2007 Br J Psychiatry 190:287), a graded effect of expectation. */
-    double x = p->r_l * ks_pd_pos(lift) + p->r_a * ks_pd_pos(s_i) * ks_pd_pos(a) +
-               p->r_e * ks_pd_pos(e);
+    double x =
+        p->r_l * ks_pd_pos(lift) + p->r_a * ks_pd_pos(s_i) * ks_pd_pos(a) + p->r_e * ks_pd_pos(e);
     return 1.0 - exp(-ks_pd_clamp(x, 0.0, 700.0));
 }
 

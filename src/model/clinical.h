@@ -10,8 +10,7 @@
 /* Graded symptom relief rho in [0, 1): 1 - exp(-(r_L max(L, 0) + r_A s_i max(A, 0) + r_E
  * max(E, 0))) for the acute lift L, the SSRI sensitivity s_i, the SSRI adaptation A and the
  * expectation E (MODEL.md 8). */
-double ks_pd_clin_relief(const ks_pd_clin_params *p, double lift, double s_i, double a,
-                         double e);
+double ks_pd_clin_relief(const ks_pd_clin_params *p, double lift, double s_i, double a, double e);
 /* MADRS_true = M_res + (M_dep - M_res)((1 - m)/2 + k_res D (1 + m)/2)(1 - rho), clamped to
  * [0, 60]; D = prefrontal deficit 1 - C_pfc in [0, 1] (MODEL.md 6, 8), rho the graded relief
  * (clamped to [0, 1]). */

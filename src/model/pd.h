@@ -227,7 +227,7 @@ typedef struct { /* mood.c, MODEL.md 7 */
 typedef struct { /* clinical.c, MODEL.md 8 */
     double madrs_per_hamd, hdrs25_per_hdrs17, hamd6_per_hamd17, m_res, k_res, rater_sd;
     double r_l, r_a, r_e; /* graded relief per unit lift, per unit s_i A, per unit E */
-    double m_dep; /* this patient's MADRS at m = -1 */
+    double m_dep;         /* this patient's MADRS at m = -1 */
 } ks_pd_clin_params;
 
 typedef struct { /* ssri.c and placebo.c, MODEL.md 9 */

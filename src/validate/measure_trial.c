@@ -813,7 +813,6 @@ fail:
  * Running
  * ---------------------------------------------------------------------------------------- */
 
-
 void ks_mt_locf(double *o, size_t nv)
 {
     for (size_t q = 1; q < nv; q++)
@@ -888,8 +887,8 @@ static ks_status read_patient_rows(ks_ctx *ctx, mt_trial *mt, const ks_trial_res
         while (v < nv && fabs(th - r->visits[v].t_h) > 1e-6 * (1.0 + fabs(th)))
             v++;
         if (v == nv) {
-            st = ks_fail(ctx, KS_ERR_INTERNAL, "%s: row %zu: visit time %g is no visit of the trial",
-                         path, k + 2, th);
+            st = ks_fail(ctx, KS_ERR_INTERNAL,
+                         "%s: row %zu: visit time %g is no visit of the trial", path, k + 2, th);
             break;
         }
         cur->obs[(cur->n - 1) * nv + v] = strtod(f[6], NULL);
