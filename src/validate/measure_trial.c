@@ -24,6 +24,12 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Longest row of visits of one patient (baseline + the trial's visits). */
+#define KS_MT_MAX_VISITS (KS_TRIAL_MAX_VISITS + 1)
+/* Rater-noise index of the independent outcome rating at visit v: KS_MT_OUTCOME_INDEX + v, above
+ * every clinic rating's index (period << 20) + v of src/trial/trial_run.c. */
+#define KS_MT_OUTCOME_INDEX (UINT64_C(1) << 40)
+
 /* Integrator tolerances of validation trials. The scores are rounded ratings with a rater noise
  * of 2.5 MADRS points, so a relative tolerance of 1e-5 changes no rating (checked against 1e-8
  * in docs/VALIDATION.md, "Trial experiments"). */
@@ -156,10 +162,13 @@ double ks_mt_relapse_time(const double *obs, const double *t_h, size_t nv, size_
  * Data structures
  * ---------------------------------------------------------------------------------------- */
 
-/* Observed ratings of every simulated patient of one arm, pooled over replicates. */
+/* Ratings of every simulated patient of one arm, pooled over replicates. */
 typedef struct {
     size_t n, cap;
-    double *obs; /* [n * n_visits] */
+    double *obs;    /* [n * n_visits] observed, missed visits carried forward (LOCF) */
+    double *tru;    /* [n * n_visits] noise-free score on the trial's scale, NaN when missed */
+    uint64_t *key;  /* [n] patient key */
+    uint64_t *seed; /* [n] seed of the replicate */
 } mt_arm_rows;
 
 typedef struct {
@@ -199,8 +208,10 @@ static const struct {
     const char *name;
     const char *keys[10];
 } mt_kinds[MT_KIND_COUNT] = {
-    [MT_RESPONSE] = {"response_rate", {"trial", "arm", "visit", "exit_on_remission"}},
-    [MT_REMISSION] = {"remission_rate", {"trial", "arm", "visit", "exit_on_remission"}},
+    [MT_RESPONSE] = {"response_rate",
+                     {"trial", "arm", "visit", "exit_on_remission", "exit_rating"}},
+    [MT_REMISSION] = {"remission_rate",
+                      {"trial", "arm", "visit", "exit_on_remission", "exit_rating"}},
     [MT_MEAN_CHANGE] = {"mean_change", {"trial", "arm", "visit", "convert"}},
     [MT_MEAN_FALL] = {"mean_fall", {"trial", "arm", "visit", "convert"}},
     [MT_MEAN_SCORE] = {"mean_score", {"trial", "arm", "visit", "convert"}},
@@ -227,7 +238,8 @@ struct mt_measure {
     mt_kind kind;
     size_t trial, arm, ref, visit, visit2;
     int exit_on_remission;
-    int hdrs25; /* convert HDRS-17 points to HDRS-25 (clin.hdrs25_per_hdrs17) */
+    int exit_independent; /* outcome at exit from an independent rating (exit_rating) */
+    int hdrs25;           /* convert HDRS-17 points to HDRS-25 (clin.hdrs25_per_hdrs17) */
     double alpha, fraction, clock_h;
     int consecutive;
     size_t family[MT_MAX_FAMILY];
@@ -271,7 +283,7 @@ static void trial_clear(mt_trial *t)
     free(t->res);
     if (t->rows && t->trial)
         for (size_t a = 0; a < t->trial->n_arms; a++)
-            free(t->rows[a].obs);
+            free(t->rows[a].obs), free(t->rows[a].tru), free(t->rows[a].key), free(t->rows[a].seed);
     free(t->rows);
     ks_trial_free(t->trial);
     free(t->name);
@@ -528,6 +540,19 @@ static mt_measure *parse_measure(ks_ctx *ctx, ks_trial_exp *x, const cJSON *j, c
         m->exit_on_remission = cJSON_IsTrue(ex);
         if (m->exit_on_remission)
             x->trials[m->trial].need_patients = 1;
+    }
+    const cJSON *er = cJSON_GetObjectItemCaseSensitive(j, "exit_rating");
+    if (er) {
+        const char *sv = cJSON_IsString(er) ? er->valuestring : NULL;
+        if (!sv || (strcmp(sv, "independent") != 0 && strcmp(sv, "same") != 0) ||
+            !m->exit_on_remission) {
+            st = ks_fail(ctx, KS_ERR_INPUT,
+                         "%s: %s.exit_rating: expected \"same\" or \"independent\" with "
+                         "exit_on_remission true",
+                         x->file, path);
+            goto fail;
+        }
+        m->exit_independent = strcmp(sv, "independent") == 0;
     }
     switch (m->kind) {
     case MT_RESPONSE:
@@ -820,8 +845,8 @@ void ks_mt_locf(double *o, size_t nv)
             o[q] = o[q - 1];
 }
 /* Appends the per-patient rows of one replicate (the file written by ks_trial_run). */
-static ks_status read_patient_rows(ks_ctx *ctx, mt_trial *mt, const ks_trial_result *r,
-                                   const char *path)
+static ks_status read_patient_rows(ks_ctx *ctx, mt_trial *mt, uint64_t seed,
+                                   const ks_trial_result *r, const char *path)
 {
     size_t len = 0;
     char *text = ks_read_file(ctx, path, "trial patient rows", MT_MAX_PATIENT_BYTES, &len);
@@ -871,16 +896,27 @@ static ks_status read_patient_rows(ks_ctx *ctx, mt_trial *mt, const ks_trial_res
             if (cur->n == cur->cap) {
                 size_t nc = cur->cap ? 2 * cur->cap : 256;
                 double *g = ks_realloc(ctx, cur->obs, nc * nv * sizeof *g);
-                if (!g) {
+                if (g)
+                    cur->obs = g;
+                double *h = g ? ks_realloc(ctx, cur->tru, nc * nv * sizeof *h) : NULL;
+                if (h)
+                    cur->tru = h;
+                uint64_t *kk = h ? ks_realloc(ctx, cur->key, nc * sizeof *kk) : NULL;
+                if (kk)
+                    cur->key = kk;
+                uint64_t *ss = kk ? ks_realloc(ctx, cur->seed, nc * sizeof *ss) : NULL;
+                if (!ss) {
                     st = KS_ERR_NOMEM;
                     break;
                 }
-                cur->obs = g;
+                cur->seed = ss;
                 cur->cap = nc;
             }
             cur->n++;
             for (size_t q = 0; q < nv; q++)
-                cur->obs[(cur->n - 1) * nv + q] = NAN;
+                cur->obs[(cur->n - 1) * nv + q] = cur->tru[(cur->n - 1) * nv + q] = NAN;
+            cur->key[cur->n - 1] = (uint64_t)strtoull(f[2], NULL, 10);
+            cur->seed[cur->n - 1] = seed;
             v = 0;
         }
         double th = strtod(f[4], NULL);
@@ -892,6 +928,7 @@ static ks_status read_patient_rows(ks_ctx *ctx, mt_trial *mt, const ks_trial_res
             break;
         }
         cur->obs[(cur->n - 1) * nv + v] = strtod(f[6], NULL);
+        cur->tru[(cur->n - 1) * nv + v] = strtod(f[5], NULL);
         v++;
     }
     if (st == KS_OK && cur)
@@ -956,7 +993,8 @@ static ks_status run_trial(ks_ctx *ctx, const ks_params *params, mt_trial *mt, i
             ks_ctx_free(local);
             break;
         }
-        if (mt->need_patients && read_patient_rows(local, mt, mt->res[r], path) != KS_OK) {
+        if (mt->need_patients &&
+            read_patient_rows(local, mt, (uint64_t)opt.seed, mt->res[r], path) != KS_OK) {
             mt_fail_message(local, mt, "patient rows", r);
             ks_ctx_free(local);
             break;
@@ -1042,6 +1080,20 @@ static size_t exit_visit(const ks_trial *t, const double *obs, size_t v, int exi
 
 static ks_status eval(mt_eval *ev, const mt_measure *m, mt_value *out);
 
+/* Rater noise SD on the trial's scale (MODEL.md 8: clin.rater_sd MADRS points, divided by
+ * clin.madrs_per_hamd for HDRS-17). */
+static ks_status outcome_rater_sd(mt_eval *ev, const ks_trial *tr, double *sd)
+{
+    ks_ctx local = {KS_OK, ""};
+    double f = 1.0;
+    if (ks_params_get(&local, ev->params, "clin.rater_sd", sd) != KS_OK ||
+        (tr->scale == KS_SCALE_HDRS17 &&
+         ks_params_get(&local, ev->params, "clin.madrs_per_hamd", &f) != KS_OK))
+        return ks_fail(ev->ctx, KS_ERR_INPUT, "%s", local.message);
+    *sd /= f;
+    return KS_OK;
+}
+
 static ks_status eval_rate(mt_eval *ev, mt_trial *t, const mt_measure *m, mt_value *out)
 {
     ks_status st;
@@ -1050,9 +1102,23 @@ static ks_status eval_rate(mt_eval *ev, mt_trial *t, const mt_measure *m, mt_val
     int resp = m->kind == MT_RESPONSE;
     if (m->exit_on_remission) {
         const mt_arm_rows *rw = &t->rows[m->arm];
+        const size_t nv = tr->n_visits;
+        double sd = 0.0;
+        if (m->exit_independent && (st = outcome_rater_sd(ev, tr, &sd)) != KS_OK)
+            return st;
         for (size_t i = 0; i < rw->n; i++) {
-            const double *o = rw->obs + i * tr->n_visits;
+            const double *o = rw->obs + i * nv;
             size_t v = exit_visit(tr, o, m->visit, 1);
+            double row[KS_MT_MAX_VISITS];
+            if (m->exit_independent && nv <= KS_MT_MAX_VISITS && !isnan(rw->tru[i * nv + v])) {
+                /* The outcome at exit is a second, independent rating of the same noise-free
+                 * score (blinded outcome assessors; the exit decision stands on the visit's
+                 * clinic rating): stream (seed, key, KS_RNG_RATER, KS_MT_OUTCOME_INDEX + v). */
+                memcpy(row, o, nv * sizeof *row);
+                row[v] = ks_rate(rw->tru[i * nv + v], sd, ks_scale_max(tr->scale), rw->seed[i],
+                                 rw->key[i], KS_MT_OUTCOME_INDEX + (uint64_t)v);
+                o = row;
+            }
             k += (size_t)(resp ? responded(tr, o, v) : remitted(tr, o, v));
         }
         n = rw->n;
@@ -1080,12 +1146,15 @@ static ks_status eval_rate(mt_eval *ev, mt_trial *t, const mt_measure *m, mt_val
     else
         ks_detail_append(ev->detail, ev->dsize, "remission (%s <= %g)", scale_label(t, 0),
                          tr->remission_max);
-    ks_detail_append(ev->detail, ev->dsize,
-                     " of arm %s at %s%s%s in trial %s: %zu/%zu = %.1f%% (binomial SE %.1f)",
-                     tr->arms[m->arm].name,
-                     m->exit_on_remission ? "exit (first remission, else " : "",
-                     tr->visits[m->visit].label, m->exit_on_remission ? ")" : "", t->name, k, n,
-                     100.0 * p, 100.0 * sqrt(p * (1.0 - p) / (double)n));
+    ks_detail_append(
+        ev->detail, ev->dsize,
+        " of arm %s at %s%s%s in trial %s: %zu/%zu = %.1f%% (binomial SE %.1f)",
+        tr->arms[m->arm].name, m->exit_on_remission ? "exit (first remission, else " : "",
+        tr->visits[m->visit].label,
+        m->exit_on_remission
+            ? (m->exit_independent ? "; outcome from an independent rating at exit)" : ")")
+            : "",
+        t->name, k, n, 100.0 * p, 100.0 * sqrt(p * (1.0 - p) / (double)n));
     return KS_OK;
 }
 
