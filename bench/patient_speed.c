@@ -7,7 +7,12 @@
  * Usage: patient_speed [N patients (default 200)] [rtol of CVODE (default 1e-6)]
  * Environment: KS_BENCH_PKONLY (PK only), KS_BENCH_NONOISE (noise off), KS_BENCH_SAME (every
  * patient the typical 70-kg patient; by default body weight varies 50-99 kg, so the fast path
- * rebuilds its PK propagators for every patient).
+ * rebuilds its PK propagators for every patient), KS_BENCH_ONLY=fast|cvode (time one path only,
+ * e.g. under perf), KS_BENCH_CMP=M (patients compared against the tight reference, default 20;
+ * 0 skips the comparison), KS_BENCH_DUMP=FILE (write every output of every timed patient of
+ * the last timed path to FILE as raw doubles, to compare builds bitwise), KS_BENCH_FIRST=K
+ * (time patients K..N-1 only, e.g. one patient under a tracer), KS_BENCH_VERBOSE (print each
+ * compared patient's madrs_true difference).
  * Prints ms of CPU time per patient (this process's CPU clock, robust on a shared machine) and
  * the solvers' counters for both paths, the speed-up, and the largest
  * differences fast - reference over the first min(N, 20) patients: madrs_true in points, every
@@ -33,6 +38,12 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts); /* CPU time: robust on a shared machine */
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
 }
 
 typedef struct {
@@ -111,14 +122,28 @@ static double time_path(ks_ctx *ctx, const ks_model_typical *typ, ks_sim_workspa
                         int n, double *out, ks_solver_stats *stats)
 {
     memset(stats, 0, sizeof *stats);
-    double t0 = now_s();
-    for (int i = 0; i < n; i++) {
+    const char *dump = getenv("KS_BENCH_DUMP");
+    FILE *fd = dump ? fopen(dump, "wb") : NULL;
+    double cpu = 0.0;
+    const char *first = getenv("KS_BENCH_FIRST");
+    for (int i = first ? atoi(first) : 0; i < n; i++) {
+        double t0 = now_s();
         if (run_one(ctx, typ, ws, c, i, out, stats) != KS_OK) {
             fprintf(stderr, "patient %d: %s\n", i, ks_ctx_message(ctx));
+            if (fd) {
+                fclose(fd);
+            }
             return -1.0;
         }
+        cpu += now_s() - t0;
+        if (fd) {
+            fwrite(out, sizeof(double), c->n_sel * NT, fd);
+        }
     }
-    return 1e3 * (now_s() - t0) / n;
+    if (fd) {
+        fclose(fd);
+    }
+    return 1e3 * cpu / n;
 }
 
 static void print_stats(const char *name, double ms, const ks_solver_stats *s, int n)
@@ -162,17 +187,29 @@ int main(int argc, char **argv)
     printf("course: 6 infusions over 28 days, hourly output, %s, noise %s, %s patients\n",
            c.mech ? "PK and mechanism" : "PK only", c.noise ? "on" : "off",
            c.same ? "identical" : "weight-varied");
+    const char *only = getenv("KS_BENCH_ONLY");
+    const int do_ref = !only || strcmp(only, "fast") != 0;
+    const int do_fast = !only || strcmp(only, "cvode") != 0;
     ks_solver_stats sref, sfast;
-    double ms_ref = time_path(ctx, &typ, wref, &c, n, out, &sref);
-    double ms_fast = time_path(ctx, &typ, wfast, &c, n, out, &sfast);
+    memset(&sref, 0, sizeof sref);
+    memset(&sfast, 0, sizeof sfast);
+    double ms_ref = do_ref ? time_path(ctx, &typ, wref, &c, n, out, &sref) : 0.0;
+    double ms_fast = do_fast ? time_path(ctx, &typ, wfast, &c, n, out, &sfast) : 0.0;
     if (ms_ref < 0.0 || ms_fast < 0.0) {
         return 1;
     }
     char name[32];
     snprintf(name, sizeof name, "cvode %g", rtol);
-    print_stats(name, ms_ref, &sref, n);
-    print_stats("fast", ms_fast, &sfast, n);
-    printf("speed-up: %.1fx\n", ms_ref / ms_fast);
+    if (do_ref) {
+        print_stats(name, ms_ref, &sref, n);
+    }
+    if (do_fast) {
+        print_stats("fast", ms_fast, &sfast, n);
+        printf("patient-days per second per core (fast): %.0f\n", 28.0 * 1e3 / ms_fast);
+    }
+    if (do_ref && do_fast) {
+        printf("speed-up: %.1fx\n", ms_ref / ms_fast);
+    }
 
     /* agreement against a tight reference (rtol 1e-8) */
     ks_sim_options otight;
@@ -180,9 +217,12 @@ int main(int argc, char **argv)
     ks_sim_workspace *wtight = ks_sim_workspace_create(ctx, &otight);
     double worst_madrs = 0.0, worst_pd = 0.0, worst_pk = 0.0;
     size_t arg_pd = 0;
-    int ncmp = n < 20 ? n : 20;
+    const char *cmp_env = getenv("KS_BENCH_CMP");
+    int ncmp = cmp_env ? atoi(cmp_env) : 20;
+    ncmp = ncmp < 0 ? 0 : (n < ncmp ? n : ncmp);
     ks_solver_stats dummy;
-    for (int i = 0; i < ncmp && wtight; i++) {
+    double *pmad = calloc((size_t)(ncmp > 0 ? ncmp : 1), sizeof(double));
+    for (int i = 0; i < ncmp && wtight && pmad; i++) {
         if (run_one(ctx, &typ, wtight, &c, i, out, &dummy) != KS_OK ||
             run_one(ctx, &typ, wfast, &c, i, out2, &dummy) != KS_OK) {
             fprintf(stderr, "patient %d: %s\n", i, ks_ctx_message(ctx));
@@ -200,6 +240,10 @@ int main(int argc, char **argv)
                 worst_pk = fmax(worst_pk, dmax / fmax(fmax(fabs(hi), fabs(lo)), 1e-300));
             } else if (j == KS_SIM_OUT_PD + KS_PD_OUT_MADRS) {
                 worst_madrs = fmax(worst_madrs, dmax);
+                pmad[i] = dmax;
+                if (getenv("KS_BENCH_VERBOSE")) {
+                    printf("patient %d: madrs_true difference %.3g points\n", i, dmax);
+                }
             } else if (j < KS_SIM_OUT_NOISE) {
                 double rel = hi > lo ? dmax / (hi - lo) : (dmax > 0.0 ? INFINITY : 0.0);
                 /* constant outputs: compare with their magnitude */
@@ -216,6 +260,14 @@ int main(int argc, char **argv)
     printf("largest differences fast - cvode(rtol 1e-8) over %d patients: madrs_true %.3g "
            "points; mechanism outputs %.3g of their range (%s); PK outputs %.3g of their peak\n",
            ncmp, worst_madrs, worst_pd, c.mech ? ks_sim_output_name(arg_pd) : "-", worst_pk);
+    if (ncmp > 0 && pmad) {
+        /* the per-patient largest madrs_true differences, sorted (a near-ridge patient can
+         * dominate the largest) */
+        qsort(pmad, (size_t)ncmp, sizeof(double), cmp_double);
+        printf("per-patient madrs_true differences: median %.3g, 90th percentile %.3g points\n",
+               pmad[ncmp / 2], pmad[(9 * ncmp) / 10 < ncmp ? (9 * ncmp) / 10 : ncmp - 1]);
+    }
+    free(pmad);
     ks_sim_workspace_free(wtight);
     free(out);
     free(out2);

@@ -8,6 +8,8 @@
  * the stress episode are constant over a segment (the driver restarts at their edges).
  * Mood noise: the OU path sampled exactly on a grid and joined by its natural cubic spline
  * (MODEL.md section 15: every integrator sees the same smooth path).
+ * Concentrations: ks_pd_input_from_pk's sums evaluated directly over the carried states by a
+ * map built (and checked bitwise against it) once per patient in ks_model_setup.
  */
 #include "model/model.h"
 
@@ -15,6 +17,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 void ks_model_reachable(const ks_pk_system *pk, const unsigned char *seed, unsigned char *out)
@@ -54,6 +57,131 @@ void ks_model_clear_inputs(ks_model *m)
     m->nu_dt = 1.0;
 }
 
+/* The concentration fields of ks_pd_input, in the order of pd.h. */
+static const size_t conc_offsets[KS_MODEL_NCONC] = {
+    offsetof(ks_pd_input, sket),         offsetof(ks_pd_input, rket),
+    offsetof(ks_pd_input, snorket),      offsetof(ks_pd_input, rnorket),
+    offsetof(ks_pd_input, hnk_2s6s),     offsetof(ks_pd_input, hnk_2r6r),
+    offsetof(ks_pd_input, escitalopram), offsetof(ks_pd_input, citalopram),
+    offsetof(ks_pd_input, midazolam),    offsetof(ks_pd_input, naltrexone),
+    offsetof(ks_pd_input, naltrexol),    offsetof(ks_pd_input, rapamycin)};
+
+static double conc_field(const ks_pd_input *in, size_t q)
+{
+    double v;
+    memcpy(&v, (const char *)in + conc_offsets[q], sizeof v);
+    return v;
+}
+
+/* Output j of the PK system at the unit vector of full state s, in uM, evaluated as
+ * ks_pd_input_from_pk evaluates it (the terms summed from 0 in order, then divided by the
+ * molar mass). */
+static double output_unit_um(const ks_pk_system *pk, int j, int s)
+{
+    const ks_pk_output *o = &pk->out[j];
+    double v = 0.0;
+    for (int k = 0; k < o->n_terms; k++) {
+        v += o->coef[k] * (o->state[k] == s ? 1.0 : 0.0);
+    }
+    return v / o->mw_g_per_mol;
+}
+
+/* Concentrations by the map of conc_map_setup (ks_pd_input zeroed first). Skipping the terms
+ * of states that are not carried (exactly 0) leaves every sum bitwise unchanged. */
+static void conc_map_eval(const ks_model *m, const double *y, ks_pd_input *in)
+{
+    static const ks_pd_input zero_input;
+    *in = zero_input;
+    for (int q = 0; q < m->n_conc; q++) {
+        double v = 0.0;
+        for (int k = 0; k < m->conc[q].n_terms; k++) {
+            v += m->conc[q].coef[k] * y[m->conc[q].idx[k]];
+        }
+        v /= m->conc[q].mw;
+        memcpy((char *)in + m->conc[q].off, &v, sizeof v);
+    }
+}
+
+/* Builds the concentration map: each concentration of ks_pd_input_from_pk is matched, by its
+ * values at every unit vector of the PK state, to the effect-site output that produces it;
+ * then the map is checked bitwise against ks_pd_input_from_pk at pseudo-random PK states.
+ * On any mismatch conc_ok stays 0 (the generic evaluation is used). */
+static void conc_map_setup(ks_model *m)
+{
+    const ks_pk_system *pk = m->pk;
+    m->conc_ok = 0;
+    m->n_conc = 0;
+    double xs[KS_PK_MAXN];
+    memset(xs, 0, sizeof xs);
+    for (size_t q = 0; q < KS_MODEL_NCONC; q++) {
+        /* values of this concentration at every unit vector of the full state */
+        double val[KS_PK_MAXN];
+        int any = 0;
+        for (int s = 0; s < pk->n; s++) {
+            ks_pd_input in;
+            ks_pd_input_init(&in);
+            xs[s] = 1.0;
+            ks_pd_input_from_pk(pk, xs, &in);
+            xs[s] = 0.0;
+            val[s] = conc_field(&in, q);
+            any |= val[s] != 0.0;
+        }
+        if (!any) {
+            continue; /* identically zero for this PK system */
+        }
+        int match = -1;
+        for (int j = 0; j < pk->n_out && match < 0; j++) {
+            if (!(pk->out[j].mw_g_per_mol > 0.0) || pk->out[j].n_terms > KS_PK_MAXTERM) {
+                continue;
+            }
+            int same = 1;
+            for (int s = 0; s < pk->n && same; s++) {
+                same = output_unit_um(pk, j, s) == val[s];
+            }
+            if (same) {
+                match = j;
+            }
+        }
+        if (match < 0) {
+            return;
+        }
+        const ks_pk_output *o = &pk->out[match];
+        int c = m->n_conc++;
+        m->conc[c].off = conc_offsets[q];
+        m->conc[c].mw = o->mw_g_per_mol;
+        m->conc[c].n_terms = 0;
+        for (int k = 0; k < o->n_terms; k++) {
+            if (o->state[k] >= 0 && o->state[k] < pk->n && m->pk_compact[o->state[k]] >= 0) {
+                int t = m->conc[c].n_terms++;
+                m->conc[c].idx[t] = m->pk_compact[o->state[k]];
+                m->conc[c].coef[t] = o->coef[k];
+            }
+        }
+    }
+    /* bitwise check at pseudo-random carried states (a fixed linear congruential sequence) */
+    unsigned long long seed = 0x636f6e63ULL;
+    double y[KS_PK_MAXN];
+    for (int trial = 0; trial < 4; trial++) {
+        for (int c = 0; c < m->n_pk; c++) {
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            y[c] = (double)(seed >> 11) * (1.0 / 9007199254740992.0) * 10.0;
+            m->xfull[m->pk_full[c]] = y[c];
+        }
+        ks_pd_input a, b;
+        ks_pd_input_init(&a);
+        ks_pd_input_from_pk(pk, m->xfull, &a);
+        conc_map_eval(m, y, &b);
+        for (int c = 0; c < m->n_pk; c++) {
+            m->xfull[m->pk_full[c]] = 0.0;
+        }
+        if (memcmp(&a, &b, sizeof a) != 0) {
+            m->n_conc = 0;
+            return;
+        }
+    }
+    m->conc_ok = 1;
+}
+
 ks_status ks_model_setup(ks_ctx *ctx, ks_model *m, const ks_pk_system *pk, const ks_pd_patient *pd,
                          const unsigned char *carry)
 {
@@ -86,6 +214,8 @@ ks_status ks_model_setup(ks_ctx *ctx, ks_model *m, const ks_pk_system *pk, const
     /* The PK states the mechanism reads: those whose unit vector changes a concentration of
      * ks_pd_input_from_pk (a linear map, so probing with unit vectors is exact). */
     m->n_read = 0;
+    m->conc_ok = 0;
+    m->n_conc = 0;
     if (pd) {
         for (int c = 0; c < m->n_pk; c++) {
             ks_pd_input in;
@@ -93,17 +223,15 @@ ks_status ks_model_setup(ks_ctx *ctx, ks_model *m, const ks_pk_system *pk, const
             m->xfull[m->pk_full[c]] = 1.0;
             ks_pd_input_from_pk(pk, m->xfull, &in);
             m->xfull[m->pk_full[c]] = 0.0;
-            const double conc[] = {in.sket,      in.rket,       in.snorket,      in.rnorket,
-                                   in.hnk_2s6s,  in.hnk_2r6r,   in.escitalopram, in.citalopram,
-                                   in.midazolam, in.naltrexone, in.naltrexol,    in.rapamycin};
             int reads = 0;
-            for (size_t q = 0; q < sizeof conc / sizeof conc[0]; q++) {
-                reads |= conc[q] != 0.0;
+            for (size_t q = 0; q < KS_MODEL_NCONC; q++) {
+                reads |= conc_field(&in, q) != 0.0;
             }
             if (reads) {
                 m->read[m->n_read++] = c;
             }
         }
+        conc_map_setup(m);
     }
     ks_model_clear_inputs(m);
     return KS_OK;
@@ -188,11 +316,15 @@ static void fill_levels(const ks_model *m, double t, ks_pd_input *in)
 
 void ks_model_pd_input(ks_model *m, double t, const double *y, ks_pd_input *in)
 {
-    ks_pd_input_init(in);
-    for (int c = 0; c < m->n_pk; c++) {
-        m->xfull[m->pk_full[c]] = y[c];
+    if (m->conc_ok) {
+        conc_map_eval(m, y, in);
+    } else {
+        ks_pd_input_init(in);
+        for (int c = 0; c < m->n_pk; c++) {
+            m->xfull[m->pk_full[c]] = y[c];
+        }
+        ks_pd_input_from_pk(m->pk, m->xfull, in);
     }
-    ks_pd_input_from_pk(m->pk, m->xfull, in);
     if (m->pd) {
         fill_levels(m, t, in);
     }

@@ -23,6 +23,8 @@
 #include <stddef.h>
 
 #define KS_MODEL_MAXN (KS_PK_MAXN + KS_PD_N)
+/* Concentration fields of ks_pd_input (sket ... rapamycin). */
+#define KS_MODEL_NCONC 12
 
 typedef struct {
     /* structure (ks_model_setup) */
@@ -37,6 +39,18 @@ typedef struct {
     double val[KS_PK_MAXNNZ];
     int n_read;           /* carried PK states the mechanism reads (effect sites) */
     int read[KS_PK_MAXN]; /* their compact indices */
+    /* The concentrations of ks_pd_input as sums over the carried states, evaluated exactly as
+     * ks_pd_input_from_pk evaluates them (same terms, order and division; ks_model_setup
+     * matches each concentration to its PK output and checks bitwise agreement). conc_ok = 0:
+     * not matched, ks_model_pd_input calls ks_pd_input_from_pk on the full PK state. */
+    int conc_ok, n_conc;
+    struct {
+        size_t off;                 /* offset of the field in ks_pd_input */
+        int n_terms;                /* carried terms, in the output's order */
+        int idx[KS_PK_MAXTERM];     /* compact indices */
+        double coef[KS_PK_MAXTERM]; /* ng/mL per state unit */
+        double mw;                  /* g/mol: ng/mL / mw = uM */
+    } conc[KS_MODEL_NCONC];
 
     /* inputs of the current segment (set by the driver before each restart) */
     double u[KS_PK_MAXN];            /* infusion rates of the carried states, umol/h */

@@ -5,12 +5,28 @@
  *   - PK: y_pk(t + h) = e^{A h} y_pk(t) + Phi(h) u from the propagator ladder of fast_pk.h
  *     (exact up to rounding; only the carried states of model.h). Between the ends of a step the
  *     concentrations the mechanism reads are the cubic Hermite interpolant of the exact values
- *     and exact derivatives (A y_pk + u) at both ends (error O(h^4), the order of the method's
- *     local error).
- *   - Mechanism: ROS34PW2 (rosw.h), a W-method, so the Jacobian (forward differences over the
- *     27 mechanism states, Dennis & Schnabel 1996 section 5.4) is kept over a few steps; the
- *     time dependence through the inputs enters by the method's df/dt term (forward
+ *     and exact derivatives (A y_pk + u, A by rows) at both ends (error O(h^4), the order of the
+ *     method's local error).
+ *   - Mechanism: ROS34PW2 (rosw.h; Rang & Angermann, BIT 45:761, 2005), a W-method: its order
+ *     holds for any approximation of the Jacobian (Hairer & Wanner, Solving ODEs II, 2nd ed.,
+ *     IV.7), so J is kept over KS_FAST_JAC_AGE steps and re-evaluated after a rejected step;
+ *     the time dependence through the inputs enters by the method's df/dt term (forward
  *     difference in t along the exact PK derivative), which measurably improves agreement.
+ *   - Sparse Jacobian (sparse_jac.h), found generically for whatever the mechanism equations
+ *     are: once per patient (first reset) the structural pattern of d f / d z is probed at three
+ *     points (the patient's state and two perturbed states, each with the inputs of a random PK
+ *     state at a random time of the first day); the forward differences (Dennis & Schnabel 1996,
+ *     5.4) then perturb structurally orthogonal columns together (Curtis, Powell & Reid 1974:
+ *     11 evaluations instead of 27 for today's mechanism), and I/(h gamma) - J is factored in
+ *     block lower-triangular form (Tarjan 1972 components, Duff & Reid 1978: today 21 scalar
+ *     blocks and one 6 x 6 block), so a refactorisation after a change of h costs almost
+ *     nothing. A dependence the probes miss (e.g. one that only an intervention absent from the
+ *     first segment switches on) only makes J less exact; the step-size control keeps the error.
+ *   - Not kept (measured, docs/BENCHMARK.md): a multirate treatment of the noise-driven mood
+ *     (Savcenco, Hundsdorfer & Verwer 2007; Gear & Wells 1984; compile-time option below: -19 %
+ *     time, agreement with the reference 2-6x worse); a predictive step-size controller
+ *     (Gustafsson 1994; it took more steps here); a looser tolerance (rtol 2e-5: 20 % faster,
+ *     5-10x larger differences from the reference).
  * Step-size control on the embedded order-2 solution (weighted RMS norm, KS_FAST_RTOL/ATOL; the
  * classical controller h_new = h min(4, max(0.2, 0.9 err^{-1/3})), Hairer & Wanner II, IV.8); steps
  * are rounded down to the ladder of fast_pk.h (1 min ... 1 h, down to 1/16 min), at most
@@ -22,17 +38,22 @@
 #include "sim/patient_fast.h"
 
 #include "core/internal.h"
+#include "solve/expm.h"
 #include "solve/fast_pk.h"
 #include "solve/rosw.h"
+#include "solve/sparse_jac.h"
 
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* Steps between Jacobian evaluations (a W-method keeps its order with a lagged Jacobian; a
  * rejected step with a lagged Jacobian re-evaluates it). */
-#define KS_FAST_JAC_AGE 4
+#ifndef KS_FAST_JAC_AGE
+#define KS_FAST_JAC_AGE 10
+#endif
 /* Step cap right after a dose (the effect site starts to fill), h. */
 #define KS_FAST_H_DOSE (1.0 / 60.0)
 /* Smallest step before the integration is declared failed, h. */
@@ -40,11 +61,45 @@
 
 #define NZ KS_PD_N
 
+/* Multirate refinement (compile-time option, off by default: measured, not kept; docs/API.md
+ * "Fast path" and docs/BENCHMARK.md give the numbers). The compound step of Savcenco,
+ * Hundsdorfer & Verwer (BIT 47:137, 2007; the slowest-first order of Gear & Wells, BIT 24:484,
+ * 1984): after a global ROS34PW2 step of all components, the components whose own share of the
+ * error norm exceeds KS_FAST_MR_SPLIT (r_i^2 / NZ > SPLIT^2, r_i the weighted error of
+ * component i) are integrated again over the step with their own ROS34PW2 sub-steps and error
+ * control (the J_FF block of the global Jacobian; the other components and the read PK states
+ * given by their cubic Hermite interpolant over the global step); the other components keep
+ * the global step, whose acceptance and next size come from their own error norm plus a bound
+ * of the error the coarse values of the refined components cause in them ((h/2) sum_j |J_ij|
+ * |err_j|), and from the refined components' global-step error / KS_FAST_MR_RMAX. At most
+ * KS_FAST_MR_MAXF refined components. KS_FAST_MR_FIXED >= 0 restricts the refinement to that
+ * one mechanism state (a fixed partition, e.g. KS_PD_MOOD); -1: chosen by the error shares.
+ * Found: the error-share partition refines Glx after every dose, whose coupling back into
+ * the BDNF chain is strong (agreement with CVODE ~15x worse); the partition {mood} gains ~19 %
+ * with 2-6x larger differences from the reference (the right-hand side is monolithic, so a
+ * mood sub-step costs five full evaluations). */
+#ifndef KS_FAST_MULTIRATE
+#define KS_FAST_MULTIRATE 0
+#endif
+#ifndef KS_FAST_MR_FIXED
+#define KS_FAST_MR_FIXED (-1)
+#endif
+#define KS_FAST_MR_MAXF 3
+#ifndef KS_FAST_MR_SPLIT
+#define KS_FAST_MR_SPLIT 0.5
+#endif
+#ifndef KS_FAST_MR_RMAX
+#define KS_FAST_MR_RMAX 1e3
+#endif
+
 struct ks_fast_integ {
     ks_rosw ros;
     ks_fast_pk *pk;
     ks_model *m;
     int np, mech, have_state, have_prev;
+    /* A over the carried states by rows (from the model's triplets, their order kept) */
+    int a_ptr[KS_PK_MAXN + 1], a_col[KS_PK_MAXNNZ];
+    double a_val[KS_PK_MAXNNZ];
     double t;
     double x[KS_PK_MAXN], xd[KS_PK_MAXN], z[NZ], f[NZ];
     /* start of the last accepted step (interpolation of session samples) */
@@ -54,11 +109,28 @@ struct ks_fast_integ {
     double work[(KS_ROSW_STAGES + 1) * NZ];
     double ys[KS_PK_MAXN]; /* PK state at a stage time (only the read states vary) */
     double st_t0, st_h;
-    /* Jacobian (column-major) and LU factors of I/(h gamma) - J */
-    double jac[NZ * NZ], lu[NZ * NZ], zpert[NZ], ft[NZ];
-    int piv[NZ];
+    /* sparse Jacobian (pattern probed per patient) and block-triangular factors of
+     * I/(h gamma) - J */
+    ks_spj sp;
+    ks_spj_lu splu;
+    double jval[KS_SPJ_MAXNNZ], zpert[NZ], fpert[NZ], ft[NZ];
+    unsigned char pat[NZ * NZ];
+    ks_pd_input jin; /* inputs held fixed while z varies (pattern probes, Jacobian) */
+    double jt;
+    int have_pattern;
     int jac_ok, lu_ok, jac_age;
     double h_lu, h;
+    /* multirate refinement of the fast components (mr_*): the set, its sub-step size, the
+     * stage state of a sub-step and the full state/derivative it is evaluated at */
+    int mr_n, mr_idx[KS_FAST_MR_MAXF];
+    double mr_h, mr_hs, mr_ts;
+    double mr_zs[NZ], mr_fs[NZ], mr_f1c[NZ];
+    double mr_y[KS_FAST_MR_MAXF], mr_fy[KS_FAST_MR_MAXF], mr_ft[KS_FAST_MR_MAXF];
+    double mr_y1[KS_FAST_MR_MAXF], mr_err[KS_FAST_MR_MAXF];
+    double mr_work[(KS_ROSW_STAGES + 1) * KS_FAST_MR_MAXF];
+    double mr_lu[KS_FAST_MR_MAXF * KS_FAST_MR_MAXF];
+    int mr_piv[KS_FAST_MR_MAXF];
+    long mr_substeps, mr_refined;
     ks_solver_stats s;
 };
 
@@ -93,23 +165,42 @@ ks_status ks_fast_setup(ks_ctx *ctx, ks_fast_integ *f, ks_model *m)
     f->mech = m->pd != NULL;
     f->have_state = 0;
     f->have_prev = 0;
+    f->have_pattern = 0;
     f->jac_ok = 0;
     f->lu_ok = 0;
     f->h = KS_FAST_H_DOSE;
+    f->mr_h = KS_FAST_H_DOSE;
+    /* rows of A: a counting sort of the triplets by row, stable */
+    int fill[KS_PK_MAXN + 1];
+    memset(fill, 0, sizeof fill);
+    for (int k = 0; k < m->nnz; k++) {
+        fill[m->row[k] + 1]++;
+    }
+    for (int i = 0; i < f->np; i++) {
+        fill[i + 1] += fill[i];
+    }
+    memcpy(f->a_ptr, fill, (size_t)(f->np + 1) * sizeof(int));
+    for (int k = 0; k < m->nnz; k++) {
+        int pos = fill[m->row[k]]++;
+        f->a_col[pos] = m->col[k];
+        f->a_val[pos] = m->val[k];
+    }
     if (f->np > 0) {
         return ks_fast_pk_setup(ctx, f->pk, m->n_pk, m->nnz, m->row, m->col, m->val);
     }
     return KS_OK;
 }
 
-/* xd = A x + u (docs/PK.md), A as the model's triplets over the carried states. */
-static void pk_deriv(const ks_model *m, const double *x, double *xd)
+/* xd = A x + u (docs/PK.md), A by rows (a_ptr/a_col/a_val of ks_fast_setup): each row's sum in
+ * a register, its terms in the order of the model's triplets (bitwise the triplet scatter). */
+static void pk_deriv(const ks_fast_integ *f, const double *x, double *xd)
 {
-    for (int i = 0; i < m->n_pk; i++) {
-        xd[i] = m->u[i];
-    }
-    for (int k = 0; k < m->nnz; k++) {
-        xd[m->row[k]] += m->val[k] * x[m->col[k]];
+    for (int i = 0; i < f->np; i++) {
+        double s = f->m->u[i];
+        for (int k = f->a_ptr[i]; k < f->a_ptr[i + 1]; k++) {
+            s += f->a_val[k] * x[f->a_col[k]];
+        }
+        xd[i] = s;
     }
 }
 
@@ -148,30 +239,85 @@ static int stage_rhs(double c, const double *z, double *fz, void *user)
     return 0;
 }
 
-/* Jacobian of the mechanism at the current point by forward differences (column-major). */
+/* z -> f(jt, z) with the inputs jin held fixed (ks_spj_fn). */
+static void rhs_fixed_input(const double *z, double *fz, void *user)
+{
+    ks_fast_integ *f = user;
+    ks_pd_rhs(f->m->pd, f->jt, z, &f->jin, fz);
+}
+
+/* Uniform deviate in (0, 1) from a 64-bit linear congruential sequence (Knuth, TAOCP 2, 3.3.4
+ * table 1, MMIX multiplier); only the pattern probes use it, always from the same seed. */
+static double probe_uniform(uint64_t *s)
+{
+    *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+    return ((double)(*s >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+}
+
+/* The structural pattern of the mechanism Jacobian, probed at the patient's state z0 and at
+ * two perturbed states, each with the inputs of a random PK state (every drug the patient's PK
+ * carries present) at a random time of the first day (noise between its knots) and the
+ * segment's intervention levels; then the column groups and the block triangular form. A
+ * dependence visible at none of the probes only makes the W-method's J less exact. */
+static void probe_pattern(ks_fast_integ *f, const double *z0)
+{
+    uint64_t seed = 0x6b6574617369ULL;
+    double xr[KS_PK_MAXN], zr[NZ];
+    memset(f->pat, 0, sizeof f->pat);
+    for (int p = 0; p < 3; p++) {
+        for (int i = 0; i < f->np; i++) {
+            xr[i] = 0.05 + probe_uniform(&seed);
+        }
+        for (int i = 0; i < NZ; i++) {
+            double a = probe_uniform(&seed) - 0.5, b = probe_uniform(&seed) - 0.5;
+            zr[i] = p == 0 ? z0[i] : z0[i] * (1.0 + 0.2 * a) + 0.02 * b;
+        }
+        f->jt = 24.0 * probe_uniform(&seed);
+        ks_model_pd_input(f->m, f->jt, xr, &f->jin);
+        ks_spj_probe(NZ, zr, rhs_fixed_input, f, f->zpert, f->fpert, f->ft, f->pat);
+        f->s.rhs_evals += 2 * NZ + 1;
+    }
+    ks_spj_build(&f->sp, NZ, f->pat);
+    f->have_pattern = 1;
+    f->jac_ok = 0;
+    f->lu_ok = 0;
+}
+
+/* Jacobian of the mechanism at the current point: forward differences by column groups. */
 static void jacobian(ks_fast_integ *f)
 {
-    const double srur = sqrt(DBL_EPSILON);
-    ks_pd_input in;
-    ks_model_pd_input(f->m, f->t, f->x, &in);
-    memcpy(f->zpert, f->z, sizeof f->zpert);
-    for (int j = 0; j < NZ; j++) {
-        double inc = srur * fmax(fabs(f->z[j]), 1.0);
-        volatile double zj = f->z[j] + inc;
-        inc = zj - f->z[j];
-        f->zpert[j] = zj;
-        double *col = f->jac + (size_t)j * NZ;
-        ks_pd_rhs(f->m->pd, f->t, f->zpert, &in, col);
-        f->zpert[j] = f->z[j];
-        for (int i = 0; i < NZ; i++) {
-            col[i] = (col[i] - f->f[i]) / inc;
-        }
-    }
-    f->s.rhs_evals += NZ;
+    f->jt = f->t;
+    ks_model_pd_input(f->m, f->t, f->x, &f->jin);
+    f->s.rhs_evals +=
+        ks_spj_jacobian(&f->sp, f->z, f->f, rhs_fixed_input, f, f->zpert, f->fpert, f->jval);
     f->s.jac_evals++;
     f->jac_ok = 1;
     f->jac_age = 0;
     f->lu_ok = 0;
+}
+
+/* df/dt through the inputs (concentrations, intervention levels, noise), by a forward
+ * difference in t with the PK moved along its exact derivative. */
+static void ft_term(ks_fast_integ *f)
+{
+    const ks_model *m = f->m;
+    const double dt = sqrt(DBL_EPSILON) * fmax(fabs(f->t), 1.0);
+    for (int q = 0; q < m->n_read; q++) {
+        int r = m->read[q];
+        f->ys[r] = f->x[r] + dt * f->xd[r];
+    }
+    pd_eval(f, f->t + dt, f->ys, f->z, f->ft);
+    for (int i = 0; i < NZ; i++) {
+        f->ft[i] = (f->ft[i] - f->f[i]) / dt;
+    }
+    memcpy(f->ys, f->x, (size_t)f->np * sizeof(double));
+}
+
+/* b <- (I/(h gamma) - J)^{-1} b (ks_rosw_solve_fn). */
+static void solve_m(double *b, void *user)
+{
+    ks_fast_integ *f = user;
+    ks_spj_solve(&f->sp, &f->splu, b);
 }
 
 ks_status ks_fast_reset(ks_ctx *ctx, ks_fast_integ *f, double t0, const double *y0)
@@ -187,10 +333,25 @@ ks_status ks_fast_reset(ks_ctx *ctx, ks_fast_integ *f, double t0, const double *
     f->t = t0;
     f->have_state = 1;
     f->have_prev = 0;
-    pk_deriv(m, f->x, f->xd);
+    pk_deriv(f, f->x, f->xd);
     if (f->mech) {
+        /* multirate: a jump of the mechanism state or of its derivative (events, intervention
+         * levels) restarts the step-size ramp as a dose does: the global steps grow to
+         * KS_FAST_HMAX, and the error estimate of a step much longer than the new transient of
+         * a component that was not refined is not reliable (measured: a visit's jump of E
+         * followed by a 1-h step moved one patient's mood by 0.02) */
+        for (int i = 0; KS_FAST_MULTIRATE && i < NZ; i++) {
+            jumped |= y0[f->np + i] != f->z[i];
+        }
+        memcpy(f->fp, f->f, sizeof f->f);
         memcpy(f->z, y0 + f->np, sizeof f->z);
+        if (!f->have_pattern) {
+            probe_pattern(f, f->z);
+        }
         pd_eval(f, t0, f->x, f->z, f->f);
+        for (int i = 0; KS_FAST_MULTIRATE && i < NZ; i++) {
+            jumped |= f->fp[i] != f->f[i];
+        }
         if (jumped) {
             f->h = fmin(f->h, KS_FAST_H_DOSE);
         }
@@ -209,6 +370,165 @@ static double ladder_step(double h)
         }
     }
     return (double)ks_fast_pk_size(0) * KS_FASTPK_QUANTUM_H;
+}
+
+/* Full mechanism state at fraction th of the global step [t0, t0 + H] during a refinement:
+ * every component by the cubic Hermite interpolant of (z, f) at the start and (z1, f1c) at the
+ * end of the global step, then the refined components' current values y. Returns t. */
+static double mr_state(ks_fast_integ *f, double th, const double *y)
+{
+    const ks_model *m = f->m;
+    const double H = f->st_h;
+    double h00, h10, h01, h11;
+    hermite(th, &h00, &h10, &h01, &h11);
+    for (int i = 0; i < NZ; i++) {
+        f->mr_zs[i] = h00 * f->z[i] + h10 * H * f->f[i] + h01 * f->z1[i] + h11 * H * f->mr_f1c[i];
+    }
+    for (int q = 0; q < f->mr_n; q++) {
+        f->mr_zs[f->mr_idx[q]] = y[q];
+    }
+    for (int q = 0; q < m->n_read; q++) {
+        int r = m->read[q];
+        f->ys[r] = h00 * f->x[r] + h10 * H * f->xd[r] + h01 * f->x1[r] + h11 * H * f->xd1[r];
+    }
+    return f->st_t0 + th * H;
+}
+
+/* Right-hand side of the refined components at t (inside the global step) and y; the full
+ * derivative is left in mr_fs. */
+static void mr_eval(ks_fast_integ *f, double t, const double *y, double *fy)
+{
+    double th = (t - f->st_t0) / f->st_h;
+    double tt = mr_state(f, th, y);
+    pd_eval(f, tt, f->ys, f->mr_zs, f->mr_fs);
+    for (int q = 0; q < f->mr_n; q++) {
+        fy[q] = f->mr_fs[f->mr_idx[q]];
+    }
+}
+
+/* Stage right-hand side of a sub-step (ks_rosw_rhs_fn): t = sub-step start + c hs. */
+static int mr_stage_rhs(double c, const double *y, double *fy, void *user)
+{
+    ks_fast_integ *f = user;
+    mr_eval(f, f->mr_ts + c * f->mr_hs, y, fy);
+    return 0;
+}
+
+/* b <- (I/(hs gamma) - J_FF)^{-1} b for the refined components (ks_rosw_solve_fn). */
+static void mr_solve(double *b, void *user)
+{
+    ks_fast_integ *f = user;
+    ks_lu_solve(f->mr_n, f->mr_lu, f->mr_piv, b, 1);
+}
+
+/* J_FF - d I restricted to the refined components, negated and factored: M = d I - J_FF. */
+static int mr_factor(ks_fast_integ *f, double d)
+{
+    const int nf = f->mr_n;
+    for (int a = 0; a < nf * nf; a++) {
+        f->mr_lu[a] = 0.0;
+    }
+    for (int b = 0; b < nf; b++) {
+        const int j = f->mr_idx[b];
+        f->mr_lu[b * nf + b] = d;
+        for (int q = f->sp.colptr[j]; q < f->sp.colptr[j + 1]; q++) {
+            for (int a = 0; a < nf; a++) {
+                if (f->sp.rowind[q] == f->mr_idx[a]) {
+                    f->mr_lu[a * nf + b] -= f->jval[q];
+                }
+            }
+        }
+    }
+    return ks_lu_factor(nf, f->mr_lu, f->mr_piv);
+}
+
+/* Re-integrates the refined components over the accepted global step [st_t0, st_t0 + st_h]
+ * with their own ROS34PW2 steps (same tableau, the J_FF block of the global Jacobian, df/dt by
+ * a forward difference in t with the other components moving along their interpolant), error
+ * control on the refined components in the global norm. On return mr_y holds their values at
+ * the end and mr_fs the full derivative there. */
+static ks_status mr_refine(ks_ctx *ctx, ks_fast_integ *f)
+{
+    const int nf = f->mr_n;
+    const double t0 = f->st_t0, t1 = f->st_t0 + f->st_h;
+    for (int q = 0; q < nf; q++) {
+        f->mr_y[q] = f->z[f->mr_idx[q]];
+        f->mr_fy[q] = f->f[f->mr_idx[q]];
+    }
+    double t = t0, hs = fmin(f->mr_h, f->st_h);
+    double d_lu = -1.0;
+    long guard = 0;
+    while (t < t1) {
+        int last = 0;
+        if (t + hs >= t1 - 1e-12 * fmax(1.0, fabs(t1))) {
+            hs = t1 - t;
+            last = 1;
+        }
+        const double d = 1.0 / (hs * f->ros.gamma);
+        if (d != d_lu) {
+            if (mr_factor(f, d) != 0) {
+                return ks_fail(ctx, KS_ERR_SOLVER,
+                               "fast path: singular sub-step matrix at t = %g h", t);
+            }
+            d_lu = d;
+            f->s.lin_setups++;
+        }
+        /* df/dt at (t, y) by a forward difference in t */
+        const double dt = sqrt(DBL_EPSILON) * fmax(fabs(t), 1.0);
+        mr_eval(f, fmin(t + dt, t1), f->mr_y, f->mr_ft);
+        const double dtr = fmin(t + dt, t1) - t;
+        for (int q = 0; q < nf; q++) {
+            f->mr_ft[q] = dtr > 0.0 ? (f->mr_ft[q] - f->mr_fy[q]) / dtr : 0.0;
+        }
+        f->mr_ts = t;
+        f->mr_hs = hs;
+        ks_rosw_step_with(&f->ros, nf, f->mr_y, f->mr_fy, f->mr_ft, hs, mr_solve, f, mr_stage_rhs,
+                          f, f->mr_y1, f->mr_err, f->mr_work);
+        double acc = 0.0;
+        for (int q = 0; q < nf; q++) {
+            double w = KS_FAST_ATOL + KS_FAST_RTOL * fmax(fabs(f->mr_y[q]), fabs(f->mr_y1[q]));
+            double r = f->mr_err[q] / w;
+            acc += r * r;
+        }
+        double errn = sqrt(acc / NZ);
+        if (++guard > 1000000L) {
+            return ks_fail(ctx, KS_ERR_SOLVER, "fast path: too many sub-steps at t = %g h", t);
+        }
+        if (!(errn <= 1.0)) {
+            f->s.err_test_fails++;
+            hs *= isfinite(errn) ? fmax(0.2, 0.9 * pow(errn, -1.0 / 3.0)) : 0.2;
+            if (hs < KS_FAST_HMIN) {
+                return ks_fail(ctx, KS_ERR_SOLVER,
+                               "fast path: sub-step %g h too small at t = %g h (error norm %g)", hs,
+                               t, errn);
+            }
+            continue;
+        }
+        const double tn = last ? t1 : t + hs;
+        memcpy(f->mr_y, f->mr_y1, (size_t)nf * sizeof(double));
+        mr_eval(f, tn, f->mr_y, f->mr_fy);
+        for (int q = 0; q < nf; q++) {
+            if (!isfinite(f->mr_fy[q])) {
+                return ks_fail(ctx, KS_ERR_SOLVER,
+                               "fast path: mechanism state %s not finite at t = %g h",
+                               ks_pd_state_name(f->mr_idx[q]), tn);
+            }
+        }
+        f->mr_substeps++;
+        double fac = fmin(4.0, fmax(0.2, 0.9 * pow(fmax(errn, 1e-12), -1.0 / 3.0)));
+        double hnew = hs * fac;
+        if (!last) {
+            f->mr_h = hnew;
+        } else if (fac >= 1.0) {
+            f->mr_h = fmax(f->mr_h, hnew); /* a step shortened to end the global step */
+        } else {
+            f->mr_h = hnew;
+        }
+        t = tn;
+        hs = f->mr_h;
+    }
+    /* mr_eval at t1 evaluated the state of the interpolant at th = 1: exactly z1 */
+    return KS_OK;
 }
 
 /* One attempted step towards `target` (> f->t). *accepted = 1 when the step was taken. */
@@ -235,12 +555,12 @@ static ks_status try_step(ks_ctx *ctx, ks_fast_integ *f, double target, int *acc
     if (f->np > 0 && (st = ks_fast_pk_advance(ctx, f->pk, f->x1, m->u, hstep)) != KS_OK) {
         return st;
     }
-    pk_deriv(m, f->x1, f->xd1);
+    pk_deriv(f, f->x1, f->xd1);
     if (!f->jac_ok) {
         jacobian(f);
     }
     if (!f->lu_ok || f->h_lu != hstep) {
-        if (ks_rosw_factor(&f->ros, NZ, f->jac, hstep, f->lu, f->piv) != 0) {
+        if (ks_spj_factor(&f->sp, f->jval, 1.0 / (hstep * f->ros.gamma), &f->splu) != 0) {
             return ks_fail(ctx, KS_ERR_SOLVER, "fast path: singular iteration matrix at t = %g h",
                            f->t);
         }
@@ -251,32 +571,73 @@ static ks_status try_step(ks_ctx *ctx, ks_fast_integ *f, double target, int *acc
     memcpy(f->ys, f->x, (size_t)f->np * sizeof(double));
     f->st_t0 = f->t;
     f->st_h = hstep;
-    /* df/dt through the inputs (concentrations, intervention levels, noise), by a forward
-     * difference in t with the PK moved along its exact derivative */
-    {
-        const double dt = sqrt(DBL_EPSILON) * fmax(fabs(f->t), 1.0);
-        for (int q = 0; q < m->n_read; q++) {
-            int r = m->read[q];
-            f->ys[r] = f->x[r] + dt * f->xd[r];
-        }
-        pd_eval(f, f->t + dt, f->ys, f->z, f->ft);
-        for (int i = 0; i < NZ; i++) {
-            f->ft[i] = (f->ft[i] - f->f[i]) / dt;
-        }
-        memcpy(f->ys, f->x, (size_t)f->np * sizeof(double));
-    }
-    ks_rosw_step(&f->ros, NZ, f->z, f->f, f->ft, hstep, f->lu, f->piv, stage_rhs, f, f->z1, f->err,
-                 f->work);
-    double acc = 0.0;
+    ft_term(f);
+    ks_rosw_step_with(&f->ros, NZ, f->z, f->f, f->ft, hstep, solve_m, f, stage_rhs, f, f->z1,
+                      f->err, f->work);
+    double r2[NZ], acc = 0.0;
     for (int i = 0; i < NZ; i++) {
         double w = KS_FAST_ATOL + KS_FAST_RTOL * fmax(fabs(f->z[i]), fabs(f->z1[i]));
         double r = f->err[i] / w;
-        acc += r * r;
+        r2[i] = r * r;
+        acc += r2[i];
     }
     double errn = sqrt(acc / NZ);
-    if (!(errn <= 1.0)) {
+    /* multirate split: the components that alone take more than SPLIT^2 of the error budget */
+    f->mr_n = 0;
+    double errc = errn;
+    if (KS_FAST_MULTIRATE && errn > KS_FAST_MR_SPLIT && isfinite(errn)) {
+        int nf = 0, too_many = 0;
+        double slow = 0.0, rmax = 0.0;
+        for (int i = 0; i < NZ; i++) {
+            if ((KS_FAST_MR_FIXED < 0 || i == KS_FAST_MR_FIXED) &&
+                r2[i] > KS_FAST_MR_SPLIT * KS_FAST_MR_SPLIT * NZ) {
+                if (nf == KS_FAST_MR_MAXF) {
+                    too_many = 1;
+                    break;
+                }
+                f->mr_idx[nf++] = i;
+                rmax = fmax(rmax, sqrt(r2[i] / NZ));
+            } else {
+                slow += r2[i];
+            }
+        }
+        if (!too_many && nf > 0) {
+            /* coupling back: a slow component i sees the coarse values of the refined ones;
+             * its error from them is bounded by (h/2) sum_j |J_ij| |err_j| (the error of z_j
+             * growing over the step), added to its own before the slow norm is taken */
+            double cpl[NZ];
+            int in_f[NZ];
+            memset(cpl, 0, sizeof cpl);
+            memset(in_f, 0, sizeof in_f);
+            for (int q = 0; q < nf; q++) {
+                in_f[f->mr_idx[q]] = 1;
+            }
+            for (int q = 0; q < nf; q++) {
+                const int j = f->mr_idx[q];
+                for (int k = f->sp.colptr[j]; k < f->sp.colptr[j + 1]; k++) {
+                    cpl[f->sp.rowind[k]] += 0.5 * hstep * fabs(f->jval[k] * f->err[j]);
+                }
+            }
+            slow = 0.0;
+            for (int i = 0; i < NZ; i++) {
+                if (!in_f[i]) {
+                    double w = KS_FAST_ATOL + KS_FAST_RTOL * fmax(fabs(f->z[i]), fabs(f->z1[i]));
+                    double r = sqrt(r2[i]) + cpl[i] / w;
+                    slow += r * r;
+                }
+            }
+            f->mr_n = nf;
+            errc = fmax(sqrt(slow / NZ), rmax / KS_FAST_MR_RMAX);
+            if (errc > 1.0 && errn <= 1.0) {
+                /* the single-rate step is acceptable: take it */
+                f->mr_n = 0;
+                errc = errn;
+            }
+        }
+    }
+    if (!(errc <= 1.0)) {
         f->s.err_test_fails++;
-        double fac = isfinite(errn) ? fmax(0.2, 0.9 * pow(errn, -1.0 / 3.0)) : 0.2;
+        double fac = isfinite(errc) ? fmax(0.2, 0.9 * pow(errc, -1.0 / 3.0)) : 0.2;
         f->h = hstep * fac;
         if (f->jac_age > 0) {
             f->jac_ok = 0;
@@ -284,7 +645,7 @@ static ks_status try_step(ks_ctx *ctx, ks_fast_integ *f, double target, int *acc
         if (f->h < KS_FAST_HMIN) {
             return ks_fail(ctx, KS_ERR_SOLVER,
                            "fast path: step size %g h too small at t = %g h (error norm %g)", f->h,
-                           f->t, errn);
+                           f->t, errc);
         }
         return KS_OK;
     }
@@ -297,6 +658,19 @@ static ks_status try_step(ks_ctx *ctx, ks_fast_integ *f, double target, int *acc
                            ks_pd_state_name(i), t1);
         }
     }
+    if (f->mr_n > 0) {
+        /* refine the fast components over [t, t1]; the slow ones keep the global step */
+        memcpy(f->mr_f1c, f->f1, sizeof f->f1);
+        f->st_h = t1 - f->t;
+        if ((st = mr_refine(ctx, f)) != KS_OK) {
+            return st;
+        }
+        for (int q = 0; q < f->mr_n; q++) {
+            f->z1[f->mr_idx[q]] = f->mr_y[q];
+        }
+        memcpy(f->f1, f->mr_fs, sizeof f->f1);
+        f->mr_refined++;
+    }
     f->tp = f->t;
     memcpy(f->xp, f->x, (size_t)f->np * sizeof(double));
     memcpy(f->zp, f->z, sizeof f->z);
@@ -307,7 +681,7 @@ static ks_status try_step(ks_ctx *ctx, ks_fast_integ *f, double target, int *acc
     memcpy(f->xd, f->xd1, (size_t)f->np * sizeof(double));
     memcpy(f->z, f->z1, sizeof f->z);
     memcpy(f->f, f->f1, sizeof f->f);
-    double fac = fmin(4.0, fmax(0.2, 0.9 * pow(fmax(errn, 1e-12), -1.0 / 3.0)));
+    double fac = fmin(4.0, fmax(0.2, 0.9 * pow(fmax(errc, 1e-12), -1.0 / 3.0)));
     double hnew = hstep * fac;
     /* a step shortened to reach its target does not shrink the next one */
     f->h = (hstep < h_try && fac >= 1.0) ? fmax(h_try, hnew) : hnew;

@@ -1,9 +1,10 @@
 /*
  * patient_fast.h -- the fast path (KS_SOLVER_FAST): integrates the combined model of model.h
  * with the PK propagated exactly (fast_pk.h) and the mechanism by the Rosenbrock-W method
- * ROS34PW2 (rosw.h) with step-size control. The event walk is the reference engine's
- * (patient_sim.c): it calls reset after every discontinuity and advance to every output time
- * and session sample, exactly as it calls CVODE.
+ * ROS34PW2 (rosw.h) with step-size control and a sparse Jacobian found by probing
+ * (sparse_jac.h). The event walk is the reference engine's (patient_sim.c): it calls reset
+ * after every discontinuity and advance to every output time and session sample, exactly as it
+ * calls CVODE.
  *
  * One instance per workspace; it holds every buffer (nothing is allocated per patient or per
  * step once created).
@@ -16,9 +17,13 @@
 
 /* Local error tolerances of the mechanism states (weighted RMS norm of the embedded error
  * estimate), chosen so that the fast path meets its stated agreement with the reference path
- * (docs/API.md, "Fast path"). */
+ * (docs/API.md, "Fast path"). A -D on the compiler's command line overrides them (experiments). */
+#ifndef KS_FAST_RTOL
 #define KS_FAST_RTOL 1e-5
+#endif
+#ifndef KS_FAST_ATOL
 #define KS_FAST_ATOL 1e-6
+#endif
 /* Largest step, h (the mood-noise grid and the mood relaxation time, MODEL.md 15). */
 #define KS_FAST_HMAX 1.0
 

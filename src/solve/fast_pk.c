@@ -43,7 +43,12 @@ struct ks_fast_pk {
     int comp_idx[FPK_MAXN][FPK_MAXN];
     size_t comp_off[FPK_MAXN];  /* offset of the component's ladder in ladder_buf */
     size_t comp_off2[FPK_MAXN]; /* offset of the component's pair (E, Phi) in a slot */
-    double *ladder_buf;         /* per component, per size: E (nc^2) then Phi (nc^2) */
+    /* structural pattern of E and Phi per component: row q of component c has the columns
+     * pcol[pptr[c][q] .. pptr[c][q + 1]) (ascending), the states whose amount reaches state q
+     * along A (elsewhere E and Phi are exactly 0) */
+    int pptr[FPK_MAXN][FPK_MAXN + 1];
+    int pcol[FPK_MAXN * FPK_MAXN];
+    double *ladder_buf; /* per component, per size: E (nc^2) then Phi (nc^2) */
     fpk_slot slot[FPK_CACHE];
     unsigned long clock;
     long n_expm;
@@ -221,6 +226,42 @@ ks_status ks_fast_pk_setup(ks_ctx *ctx, ks_fast_pk *p, int n, int nnz, const int
         off += (size_t)KS_FASTPK_NSIZES * 2 * nn;
         off2 += 2 * nn;
     }
+    /* patterns: j reaches i along the transfers of A (transitive closure, Warshall) */
+    int npcol = 0;
+    for (int c = 0; c < p->ncomp; c++) {
+        const int nc = p->comp_n[c];
+        unsigned char reach[FPK_MAXN][FPK_MAXN];
+        memset(reach, 0, sizeof reach);
+        for (int q = 0; q < nc; q++) {
+            reach[q][q] = 1;
+        }
+        for (int k = 0; k < nnz; k++) {
+            int i = -1, j = -1;
+            for (int q = 0; q < nc; q++) {
+                i = p->comp_idx[c][q] == row[k] ? q : i;
+                j = p->comp_idx[c][q] == col[k] ? q : j;
+            }
+            if (i >= 0 && j >= 0 && val[k] != 0.0) {
+                reach[i][j] = 1; /* i receives from j */
+            }
+        }
+        for (int k = 0; k < nc; k++) {
+            for (int i = 0; i < nc; i++) {
+                for (int j = 0; reach[i][k] && j < nc; j++) {
+                    reach[i][j] |= reach[k][j];
+                }
+            }
+        }
+        for (int i = 0; i < nc; i++) {
+            p->pptr[c][i] = npcol;
+            for (int j = 0; j < nc; j++) {
+                if (reach[i][j]) {
+                    p->pcol[npcol++] = j;
+                }
+            }
+        }
+        p->pptr[c][nc] = npcol;
+    }
     /* the ladder: smallest size by Van Loan, the others by composition */
     for (int c = 0; c < p->ncomp; c++) {
         const size_t un = (size_t)p->comp_n[c], nn = un * un;
@@ -260,16 +301,19 @@ static void apply(ks_fast_pk *p, const double *m, const size_t *offs, double *x,
             p->uc[q] = u ? u[idx[q]] : 0.0;
             has_u |= p->uc[q] != 0.0;
         }
+        /* only the structural nonzeros, in ascending column order (the terms left out are
+         * exact zeros) */
+        const int *pp = p->pptr[c], *pc = p->pcol;
         for (size_t i = 0; i < un; i++) {
             const double *er = e + i * un;
             double s = 0.0;
-            for (size_t j = 0; j < un; j++) {
-                s += er[j] * p->xc[j];
+            for (int k = pp[i]; k < pp[i + 1]; k++) {
+                s += er[pc[k]] * p->xc[pc[k]];
             }
             if (has_u) {
                 const double *pr = phi + i * un;
-                for (size_t j = 0; j < un; j++) {
-                    s += pr[j] * p->uc[j];
+                for (int k = pp[i]; k < pp[i + 1]; k++) {
+                    s += pr[pc[k]] * p->uc[pc[k]];
                 }
             }
             p->yc[i] = s;

@@ -93,9 +93,30 @@ int ks_rosw_factor(const ks_rosw *r, int n, const double *jac_colmajor, double h
     return ks_lu_factor(n, lu, piv);
 }
 
+/* The dense factors of ks_rosw_factor as a ks_rosw_solve_fn. */
+typedef struct {
+    int n;
+    const double *lu;
+    const int *piv;
+} dense_lu;
+
+static void dense_solve(double *b, void *user)
+{
+    const dense_lu *d = user;
+    ks_lu_solve(d->n, d->lu, d->piv, b, 1);
+}
+
 int ks_rosw_step(const ks_rosw *r, int n, const double *y0, const double *f0, const double *ft,
                  double h, const double *lu, const int *piv, ks_rosw_rhs_fn rhs, void *user,
                  double *y1, double *err, double *work)
+{
+    dense_lu d = {n, lu, piv};
+    return ks_rosw_step_with(r, n, y0, f0, ft, h, dense_solve, &d, rhs, user, y1, err, work);
+}
+
+int ks_rosw_step_with(const ks_rosw *r, int n, const double *y0, const double *f0, const double *ft,
+                      double h, ks_rosw_solve_fn solve, void *solve_user, ks_rosw_rhs_fn rhs,
+                      void *user, double *y1, double *err, double *work)
 {
     const size_t un = (size_t)n;
     double *u[KS_ROSW_STAGES];
@@ -135,7 +156,7 @@ int ks_rosw_step(const ks_rosw *r, int n, const double *y0, const double *f0, co
                 u[i][q] += g * ft[q];
             }
         }
-        ks_lu_solve(n, lu, piv, u[i], 1);
+        solve(u[i], solve_user);
     }
     for (size_t q = 0; q < un; q++) {
         double s = y0[q], e = 0.0;

@@ -40,6 +40,14 @@ typedef int (*ks_rosw_rhs_fn)(double c, const double *y, double *f, void *user);
 int ks_rosw_factor(const ks_rosw *r, int n, const double *jac_colmajor, double h, double *lu,
                    int *piv);
 
+/* b <- M^{-1} b with the caller's factors of M = I/(h gamma) - J (dense, sparse, ...). */
+typedef void (*ks_rosw_solve_fn)(double *b, void *solve_user);
+
+/* One step as ks_rosw_step below, with the linear solves done by `solve`. */
+int ks_rosw_step_with(const ks_rosw *r, int n, const double *y0, const double *f0, const double *ft,
+                      double h, ks_rosw_solve_fn solve, void *solve_user, ks_rosw_rhs_fn rhs,
+                      void *user, double *y1, double *err, double *work);
+
 /* One step of size h from (t0, y0) with f0 = f(t0, y0) given and ft = df/dt at (t0, y0) (NULL:
  * autonomous, or left to the W-property): writes the order-3 solution to y1 and the embedded
  * error estimate (order-3 minus order-2 solution) to err. `work` holds (KS_ROSW_STAGES + 1) n
