@@ -19,8 +19,8 @@ void ks_pd_circ_algebra(const ks_pd_circ_params *p, const double *z, double x_c,
 
     /* MODEL.md 3.1: dis = Dmax B_I^h / (B50^h + B_I^h): disinhibition by interneuron NMDAR block
      * (Homayoun & Moghaddam 2007), Hill/Emax form (Holford & Sheiner 1981). */
-    double bh = pow(bi, p->hill_dis);
-    o->dis = p->dmax * bh / (pow(p->b50, p->hill_dis) + bh);
+    /* written B_I^h/(B50^h + B_I^h) = 1/(1 + (B50/B_I)^h): one power instead of two */
+    o->dis = bi > 0.0 ? p->dmax / (1.0 + pow(p->b50 / bi, p->hill_dis)) : 0.0;
     /* raw = max(floor, (1 - a_P B_P)(1 + dis)): loss of the pyramidal cells' own NMDA drive
      * (Moghaddam 1997 inverted U). */
     o->raw = fmax(p->raw_floor, (1.0 - p->a_p * bp) * (1.0 + o->dis));
@@ -33,8 +33,8 @@ void ks_pd_circ_algebra(const ks_pd_circ_params *p, const double *z, double x_c,
      * Holford & Sheiner 1981; tolerance compartment, Porchet, Benowitz & Sheiner 1988). */
     double xc = ks_pd_clamp(x_c, 0.0, 1e12);
     o->bc = xc / (1.0 + xc);
-    double bg = pow(o->bc, p->gamma);
-    o->cadss_rel = bg / (bg + pow(p->x50, p->gamma)) * (1.0 - tol);
+    /* Bc^g/(Bc^g + X50^g) = 1/(1 + (X50/Bc)^g): one power instead of two */
+    o->cadss_rel = o->bc > 0.0 ? (1.0 - tol) / (1.0 + pow(p->x50 / o->bc, p->gamma)) : 0.0;
     o->cadss = p->cadss_max * o->cadss_rel;
 }
 
