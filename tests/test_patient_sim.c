@@ -338,6 +338,16 @@ static void test_event_order(ks_ctx *ctx, const ks_model_typical *typ, const ks_
     CHECK(c[0] > 0.0);
     CHECK(fabs(c[1] - c[0]) > 0.0);
     CHECK_CLOSE(c[1], fmax(0.0, c[0] + jump), 1e-3, 1e-9);
+    /* The same saline as an oral dose (a placebo pill) opens no session (MODEL.md 9): E only
+     * decays over the second, by e^{-1 s / tau_E}. */
+    sal.route = KS_ROUTE_ORAL;
+    sal.duration_h = 0.0;
+    double c2[4];
+    CHECK(ks_sim_patient(ctx, typ, ws, &run, sel, 2, c2, NULL) == KS_OK);
+    CHECK_CLOSE(c2[1], c2[0] * exp(-1.0 / 3600.0 / pp.plc.tau_e), 1e-9, 1e-12);
+    CHECK(fabs(c2[1] - c[1]) > 0.5 * fabs(jump));
+    sal.route = KS_ROUTE_IV_INFUSION;
+    sal.duration_h = 40.0 / 60.0;
 
     /* A bolus at an output time is in the output (t+). */
     ks_dose bol = sal;
