@@ -23,8 +23,8 @@
  *     nothing. A dependence the probes miss (e.g. one that only an intervention absent from the
  *     first segment switches on) only makes J less exact; the step-size control keeps the error.
  *   - Not kept (measured, docs/BENCHMARK.md): a multirate treatment of the noise-driven mood
- *     (Savcenco, Hundsdorfer & Verwer 2007; Gear & Wells 1984; compile-time option below: -19 %
- *     time, agreement with the reference 2-6x worse); a predictive step-size controller
+ *     (Savcenco, Hundsdorfer & Verwer 2007; Gear & Wells 1984; built and measured, then removed:
+ *     -19 % time, agreement with the reference 2-6x worse); a predictive step-size controller
  *     (Gustafsson 1994; it took more steps here); a looser tolerance (rtol 2e-5: 20 % faster,
  *     5-10x larger differences from the reference).
  * Step-size control on the embedded order-2 solution (weighted RMS norm, KS_FAST_RTOL/ATOL; the
@@ -38,7 +38,6 @@
 #include "sim/patient_fast.h"
 
 #include "core/internal.h"
-#include "solve/expm.h"
 #include "solve/fast_pk.h"
 #include "solve/rosw.h"
 #include "solve/sparse_jac.h"
@@ -60,37 +59,6 @@
 #define KS_FAST_HMIN 1e-9
 
 #define NZ KS_PD_N
-
-/* Multirate refinement (compile-time option, off by default: measured, not kept; docs/API.md
- * "Fast path" and docs/BENCHMARK.md give the numbers). The compound step of Savcenco,
- * Hundsdorfer & Verwer (BIT 47:137, 2007; the slowest-first order of Gear & Wells, BIT 24:484,
- * 1984): after a global ROS34PW2 step of all components, the components whose own share of the
- * error norm exceeds KS_FAST_MR_SPLIT (r_i^2 / NZ > SPLIT^2, r_i the weighted error of
- * component i) are integrated again over the step with their own ROS34PW2 sub-steps and error
- * control (the J_FF block of the global Jacobian; the other components and the read PK states
- * given by their cubic Hermite interpolant over the global step); the other components keep
- * the global step, whose acceptance and next size come from their own error norm plus a bound
- * of the error the coarse values of the refined components cause in them ((h/2) sum_j |J_ij|
- * |err_j|), and from the refined components' global-step error / KS_FAST_MR_RMAX. At most
- * KS_FAST_MR_MAXF refined components. KS_FAST_MR_FIXED >= 0 restricts the refinement to that
- * one mechanism state (a fixed partition, e.g. KS_PD_MOOD); -1: chosen by the error shares.
- * Found: the error-share partition refines Glx after every dose, whose coupling back into
- * the BDNF chain is strong (agreement with CVODE ~15x worse); the partition {mood} gains ~19 %
- * with 2-6x larger differences from the reference (the right-hand side is monolithic, so a
- * mood sub-step costs five full evaluations). */
-#ifndef KS_FAST_MULTIRATE
-#define KS_FAST_MULTIRATE 0
-#endif
-#ifndef KS_FAST_MR_FIXED
-#define KS_FAST_MR_FIXED (-1)
-#endif
-#define KS_FAST_MR_MAXF 3
-#ifndef KS_FAST_MR_SPLIT
-#define KS_FAST_MR_SPLIT 0.5
-#endif
-#ifndef KS_FAST_MR_RMAX
-#define KS_FAST_MR_RMAX 1e3
-#endif
 
 struct ks_fast_integ {
     ks_rosw ros;
@@ -120,17 +88,6 @@ struct ks_fast_integ {
     int have_pattern;
     int jac_ok, lu_ok, jac_age;
     double h_lu, h;
-    /* multirate refinement of the fast components (mr_*): the set, its sub-step size, the
-     * stage state of a sub-step and the full state/derivative it is evaluated at */
-    int mr_n, mr_idx[KS_FAST_MR_MAXF];
-    double mr_h, mr_hs, mr_ts;
-    double mr_zs[NZ], mr_fs[NZ], mr_f1c[NZ];
-    double mr_y[KS_FAST_MR_MAXF], mr_fy[KS_FAST_MR_MAXF], mr_ft[KS_FAST_MR_MAXF];
-    double mr_y1[KS_FAST_MR_MAXF], mr_err[KS_FAST_MR_MAXF];
-    double mr_work[(KS_ROSW_STAGES + 1) * KS_FAST_MR_MAXF];
-    double mr_lu[KS_FAST_MR_MAXF * KS_FAST_MR_MAXF];
-    int mr_piv[KS_FAST_MR_MAXF];
-    long mr_substeps, mr_refined;
     ks_solver_stats s;
 };
 
@@ -169,7 +126,6 @@ ks_status ks_fast_setup(ks_ctx *ctx, ks_fast_integ *f, ks_model *m)
     f->jac_ok = 0;
     f->lu_ok = 0;
     f->h = KS_FAST_H_DOSE;
-    f->mr_h = KS_FAST_H_DOSE;
     /* rows of A: a counting sort of the triplets by row, stable */
     int fill[KS_PK_MAXN + 1];
     memset(fill, 0, sizeof fill);
@@ -335,23 +291,11 @@ ks_status ks_fast_reset(ks_ctx *ctx, ks_fast_integ *f, double t0, const double *
     f->have_prev = 0;
     pk_deriv(f, f->x, f->xd);
     if (f->mech) {
-        /* multirate: a jump of the mechanism state or of its derivative (events, intervention
-         * levels) restarts the step-size ramp as a dose does: the global steps grow to
-         * KS_FAST_HMAX, and the error estimate of a step much longer than the new transient of
-         * a component that was not refined is not reliable (measured: a visit's jump of E
-         * followed by a 1-h step moved one patient's mood by 0.02) */
-        for (int i = 0; KS_FAST_MULTIRATE && i < NZ; i++) {
-            jumped |= y0[f->np + i] != f->z[i];
-        }
-        memcpy(f->fp, f->f, sizeof f->f);
         memcpy(f->z, y0 + f->np, sizeof f->z);
         if (!f->have_pattern) {
             probe_pattern(f, f->z);
         }
         pd_eval(f, t0, f->x, f->z, f->f);
-        for (int i = 0; KS_FAST_MULTIRATE && i < NZ; i++) {
-            jumped |= f->fp[i] != f->f[i];
-        }
         if (jumped) {
             f->h = fmin(f->h, KS_FAST_H_DOSE);
         }
@@ -370,165 +314,6 @@ static double ladder_step(double h)
         }
     }
     return (double)ks_fast_pk_size(0) * KS_FASTPK_QUANTUM_H;
-}
-
-/* Full mechanism state at fraction th of the global step [t0, t0 + H] during a refinement:
- * every component by the cubic Hermite interpolant of (z, f) at the start and (z1, f1c) at the
- * end of the global step, then the refined components' current values y. Returns t. */
-static double mr_state(ks_fast_integ *f, double th, const double *y)
-{
-    const ks_model *m = f->m;
-    const double H = f->st_h;
-    double h00, h10, h01, h11;
-    hermite(th, &h00, &h10, &h01, &h11);
-    for (int i = 0; i < NZ; i++) {
-        f->mr_zs[i] = h00 * f->z[i] + h10 * H * f->f[i] + h01 * f->z1[i] + h11 * H * f->mr_f1c[i];
-    }
-    for (int q = 0; q < f->mr_n; q++) {
-        f->mr_zs[f->mr_idx[q]] = y[q];
-    }
-    for (int q = 0; q < m->n_read; q++) {
-        int r = m->read[q];
-        f->ys[r] = h00 * f->x[r] + h10 * H * f->xd[r] + h01 * f->x1[r] + h11 * H * f->xd1[r];
-    }
-    return f->st_t0 + th * H;
-}
-
-/* Right-hand side of the refined components at t (inside the global step) and y; the full
- * derivative is left in mr_fs. */
-static void mr_eval(ks_fast_integ *f, double t, const double *y, double *fy)
-{
-    double th = (t - f->st_t0) / f->st_h;
-    double tt = mr_state(f, th, y);
-    pd_eval(f, tt, f->ys, f->mr_zs, f->mr_fs);
-    for (int q = 0; q < f->mr_n; q++) {
-        fy[q] = f->mr_fs[f->mr_idx[q]];
-    }
-}
-
-/* Stage right-hand side of a sub-step (ks_rosw_rhs_fn): t = sub-step start + c hs. */
-static int mr_stage_rhs(double c, const double *y, double *fy, void *user)
-{
-    ks_fast_integ *f = user;
-    mr_eval(f, f->mr_ts + c * f->mr_hs, y, fy);
-    return 0;
-}
-
-/* b <- (I/(hs gamma) - J_FF)^{-1} b for the refined components (ks_rosw_solve_fn). */
-static void mr_solve(double *b, void *user)
-{
-    ks_fast_integ *f = user;
-    ks_lu_solve(f->mr_n, f->mr_lu, f->mr_piv, b, 1);
-}
-
-/* J_FF - d I restricted to the refined components, negated and factored: M = d I - J_FF. */
-static int mr_factor(ks_fast_integ *f, double d)
-{
-    const int nf = f->mr_n;
-    for (int a = 0; a < nf * nf; a++) {
-        f->mr_lu[a] = 0.0;
-    }
-    for (int b = 0; b < nf; b++) {
-        const int j = f->mr_idx[b];
-        f->mr_lu[b * nf + b] = d;
-        for (int q = f->sp.colptr[j]; q < f->sp.colptr[j + 1]; q++) {
-            for (int a = 0; a < nf; a++) {
-                if (f->sp.rowind[q] == f->mr_idx[a]) {
-                    f->mr_lu[a * nf + b] -= f->jval[q];
-                }
-            }
-        }
-    }
-    return ks_lu_factor(nf, f->mr_lu, f->mr_piv);
-}
-
-/* Re-integrates the refined components over the accepted global step [st_t0, st_t0 + st_h]
- * with their own ROS34PW2 steps (same tableau, the J_FF block of the global Jacobian, df/dt by
- * a forward difference in t with the other components moving along their interpolant), error
- * control on the refined components in the global norm. On return mr_y holds their values at
- * the end and mr_fs the full derivative there. */
-static ks_status mr_refine(ks_ctx *ctx, ks_fast_integ *f)
-{
-    const int nf = f->mr_n;
-    const double t0 = f->st_t0, t1 = f->st_t0 + f->st_h;
-    for (int q = 0; q < nf; q++) {
-        f->mr_y[q] = f->z[f->mr_idx[q]];
-        f->mr_fy[q] = f->f[f->mr_idx[q]];
-    }
-    double t = t0, hs = fmin(f->mr_h, f->st_h);
-    double d_lu = -1.0;
-    long guard = 0;
-    while (t < t1) {
-        int last = 0;
-        if (t + hs >= t1 - 1e-12 * fmax(1.0, fabs(t1))) {
-            hs = t1 - t;
-            last = 1;
-        }
-        const double d = 1.0 / (hs * f->ros.gamma);
-        if (d != d_lu) {
-            if (mr_factor(f, d) != 0) {
-                return ks_fail(ctx, KS_ERR_SOLVER,
-                               "fast path: singular sub-step matrix at t = %g h", t);
-            }
-            d_lu = d;
-            f->s.lin_setups++;
-        }
-        /* df/dt at (t, y) by a forward difference in t */
-        const double dt = sqrt(DBL_EPSILON) * fmax(fabs(t), 1.0);
-        mr_eval(f, fmin(t + dt, t1), f->mr_y, f->mr_ft);
-        const double dtr = fmin(t + dt, t1) - t;
-        for (int q = 0; q < nf; q++) {
-            f->mr_ft[q] = dtr > 0.0 ? (f->mr_ft[q] - f->mr_fy[q]) / dtr : 0.0;
-        }
-        f->mr_ts = t;
-        f->mr_hs = hs;
-        ks_rosw_step_with(&f->ros, nf, f->mr_y, f->mr_fy, f->mr_ft, hs, mr_solve, f, mr_stage_rhs,
-                          f, f->mr_y1, f->mr_err, f->mr_work);
-        double acc = 0.0;
-        for (int q = 0; q < nf; q++) {
-            double w = KS_FAST_ATOL + KS_FAST_RTOL * fmax(fabs(f->mr_y[q]), fabs(f->mr_y1[q]));
-            double r = f->mr_err[q] / w;
-            acc += r * r;
-        }
-        double errn = sqrt(acc / NZ);
-        if (++guard > 1000000L) {
-            return ks_fail(ctx, KS_ERR_SOLVER, "fast path: too many sub-steps at t = %g h", t);
-        }
-        if (!(errn <= 1.0)) {
-            f->s.err_test_fails++;
-            hs *= isfinite(errn) ? fmax(0.2, 0.9 * pow(errn, -1.0 / 3.0)) : 0.2;
-            if (hs < KS_FAST_HMIN) {
-                return ks_fail(ctx, KS_ERR_SOLVER,
-                               "fast path: sub-step %g h too small at t = %g h (error norm %g)", hs,
-                               t, errn);
-            }
-            continue;
-        }
-        const double tn = last ? t1 : t + hs;
-        memcpy(f->mr_y, f->mr_y1, (size_t)nf * sizeof(double));
-        mr_eval(f, tn, f->mr_y, f->mr_fy);
-        for (int q = 0; q < nf; q++) {
-            if (!isfinite(f->mr_fy[q])) {
-                return ks_fail(ctx, KS_ERR_SOLVER,
-                               "fast path: mechanism state %s not finite at t = %g h",
-                               ks_pd_state_name(f->mr_idx[q]), tn);
-            }
-        }
-        f->mr_substeps++;
-        double fac = fmin(4.0, fmax(0.2, 0.9 * pow(fmax(errn, 1e-12), -1.0 / 3.0)));
-        double hnew = hs * fac;
-        if (!last) {
-            f->mr_h = hnew;
-        } else if (fac >= 1.0) {
-            f->mr_h = fmax(f->mr_h, hnew); /* a step shortened to end the global step */
-        } else {
-            f->mr_h = hnew;
-        }
-        t = tn;
-        hs = f->mr_h;
-    }
-    /* mr_eval at t1 evaluated the state of the interpolant at th = 1: exactly z1 */
-    return KS_OK;
 }
 
 /* One attempted step towards `target` (> f->t). *accepted = 1 when the step was taken. */
@@ -574,70 +359,16 @@ static ks_status try_step(ks_ctx *ctx, ks_fast_integ *f, double target, int *acc
     ft_term(f);
     ks_rosw_step_with(&f->ros, NZ, f->z, f->f, f->ft, hstep, solve_m, f, stage_rhs, f, f->z1,
                       f->err, f->work);
-    double r2[NZ], acc = 0.0;
+    double acc = 0.0;
     for (int i = 0; i < NZ; i++) {
         double w = KS_FAST_ATOL + KS_FAST_RTOL * fmax(fabs(f->z[i]), fabs(f->z1[i]));
         double r = f->err[i] / w;
-        r2[i] = r * r;
-        acc += r2[i];
+        acc += r * r;
     }
     double errn = sqrt(acc / NZ);
-    /* multirate split: the components that alone take more than SPLIT^2 of the error budget */
-    f->mr_n = 0;
-    double errc = errn;
-    if (KS_FAST_MULTIRATE && errn > KS_FAST_MR_SPLIT && isfinite(errn)) {
-        int nf = 0, too_many = 0;
-        double slow = 0.0, rmax = 0.0;
-        for (int i = 0; i < NZ; i++) {
-            if ((KS_FAST_MR_FIXED < 0 || i == KS_FAST_MR_FIXED) &&
-                r2[i] > KS_FAST_MR_SPLIT * KS_FAST_MR_SPLIT * NZ) {
-                if (nf == KS_FAST_MR_MAXF) {
-                    too_many = 1;
-                    break;
-                }
-                f->mr_idx[nf++] = i;
-                rmax = fmax(rmax, sqrt(r2[i] / NZ));
-            } else {
-                slow += r2[i];
-            }
-        }
-        if (!too_many && nf > 0) {
-            /* coupling back: a slow component i sees the coarse values of the refined ones;
-             * its error from them is bounded by (h/2) sum_j |J_ij| |err_j| (the error of z_j
-             * growing over the step), added to its own before the slow norm is taken */
-            double cpl[NZ];
-            int in_f[NZ];
-            memset(cpl, 0, sizeof cpl);
-            memset(in_f, 0, sizeof in_f);
-            for (int q = 0; q < nf; q++) {
-                in_f[f->mr_idx[q]] = 1;
-            }
-            for (int q = 0; q < nf; q++) {
-                const int j = f->mr_idx[q];
-                for (int k = f->sp.colptr[j]; k < f->sp.colptr[j + 1]; k++) {
-                    cpl[f->sp.rowind[k]] += 0.5 * hstep * fabs(f->jval[k] * f->err[j]);
-                }
-            }
-            slow = 0.0;
-            for (int i = 0; i < NZ; i++) {
-                if (!in_f[i]) {
-                    double w = KS_FAST_ATOL + KS_FAST_RTOL * fmax(fabs(f->z[i]), fabs(f->z1[i]));
-                    double r = sqrt(r2[i]) + cpl[i] / w;
-                    slow += r * r;
-                }
-            }
-            f->mr_n = nf;
-            errc = fmax(sqrt(slow / NZ), rmax / KS_FAST_MR_RMAX);
-            if (errc > 1.0 && errn <= 1.0) {
-                /* the single-rate step is acceptable: take it */
-                f->mr_n = 0;
-                errc = errn;
-            }
-        }
-    }
-    if (!(errc <= 1.0)) {
+    if (!(errn <= 1.0)) {
         f->s.err_test_fails++;
-        double fac = isfinite(errc) ? fmax(0.2, 0.9 * pow(errc, -1.0 / 3.0)) : 0.2;
+        double fac = isfinite(errn) ? fmax(0.2, 0.9 * pow(errn, -1.0 / 3.0)) : 0.2;
         f->h = hstep * fac;
         if (f->jac_age > 0) {
             f->jac_ok = 0;
@@ -645,7 +376,7 @@ static ks_status try_step(ks_ctx *ctx, ks_fast_integ *f, double target, int *acc
         if (f->h < KS_FAST_HMIN) {
             return ks_fail(ctx, KS_ERR_SOLVER,
                            "fast path: step size %g h too small at t = %g h (error norm %g)", f->h,
-                           f->t, errc);
+                           f->t, errn);
         }
         return KS_OK;
     }
@@ -658,19 +389,6 @@ static ks_status try_step(ks_ctx *ctx, ks_fast_integ *f, double target, int *acc
                            ks_pd_state_name(i), t1);
         }
     }
-    if (f->mr_n > 0) {
-        /* refine the fast components over [t, t1]; the slow ones keep the global step */
-        memcpy(f->mr_f1c, f->f1, sizeof f->f1);
-        f->st_h = t1 - f->t;
-        if ((st = mr_refine(ctx, f)) != KS_OK) {
-            return st;
-        }
-        for (int q = 0; q < f->mr_n; q++) {
-            f->z1[f->mr_idx[q]] = f->mr_y[q];
-        }
-        memcpy(f->f1, f->mr_fs, sizeof f->f1);
-        f->mr_refined++;
-    }
     f->tp = f->t;
     memcpy(f->xp, f->x, (size_t)f->np * sizeof(double));
     memcpy(f->zp, f->z, sizeof f->z);
@@ -681,7 +399,7 @@ static ks_status try_step(ks_ctx *ctx, ks_fast_integ *f, double target, int *acc
     memcpy(f->xd, f->xd1, (size_t)f->np * sizeof(double));
     memcpy(f->z, f->z1, sizeof f->z);
     memcpy(f->f, f->f1, sizeof f->f);
-    double fac = fmin(4.0, fmax(0.2, 0.9 * pow(fmax(errc, 1e-12), -1.0 / 3.0)));
+    double fac = fmin(4.0, fmax(0.2, 0.9 * pow(fmax(errn, 1e-12), -1.0 / 3.0)));
     double hnew = hstep * fac;
     /* a step shortened to reach its target does not shrink the next one */
     f->h = (hstep < h_try && fac >= 1.0) ? fmax(h_try, hnew) : hnew;
