@@ -24,8 +24,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Longest row of visits of one patient (baseline + the trial's visits). */
-#define KS_MT_MAX_VISITS (KS_TRIAL_MAX_VISITS + 1)
 /* Rater-noise index of the independent outcome rating at visit v: KS_MT_OUTCOME_INDEX + v, above
  * every clinic rating's index (period << 20) + v of src/trial/trial_run.c. */
 #define KS_MT_OUTCOME_INDEX (UINT64_C(1) << 40)
@@ -165,10 +163,9 @@ double ks_mt_relapse_time(const double *obs, const double *t_h, size_t nv, size_
 /* Ratings of every simulated patient of one arm, pooled over replicates. */
 typedef struct {
     size_t n, cap;
-    double *obs;    /* [n * n_visits] observed, missed visits carried forward (LOCF) */
-    double *tru;    /* [n * n_visits] noise-free score on the trial's scale, NaN when missed */
-    uint64_t *key;  /* [n] patient key */
-    uint64_t *seed; /* [n] seed of the replicate */
+    double *obs; /* [n * n_visits] observed, missed visits carried forward (LOCF) */
+    double *ind; /* [n * n_visits] independent outcome rating, NaN when missed; only when the
+                    trial's need_independent */
 } mt_arm_rows;
 
 typedef struct {
@@ -176,6 +173,7 @@ typedef struct {
     ks_trial *trial;
     long replicates;
     int need_patients;
+    int need_independent; /* a measure reads the outcome from an independent rating */
     int ran;
     char *error;           /* run failure (a miss for every target of this trial) */
     ks_trial_result **res; /* [replicates] */
@@ -283,7 +281,7 @@ static void trial_clear(mt_trial *t)
     free(t->res);
     if (t->rows && t->trial)
         for (size_t a = 0; a < t->trial->n_arms; a++)
-            free(t->rows[a].obs), free(t->rows[a].tru), free(t->rows[a].key), free(t->rows[a].seed);
+            free(t->rows[a].obs), free(t->rows[a].ind);
     free(t->rows);
     ks_trial_free(t->trial);
     free(t->name);
@@ -553,6 +551,8 @@ static mt_measure *parse_measure(ks_ctx *ctx, ks_trial_exp *x, const cJSON *j, c
             goto fail;
         }
         m->exit_independent = strcmp(sv, "independent") == 0;
+        if (m->exit_independent)
+            x->trials[m->trial].need_independent = 1;
     }
     switch (m->kind) {
     case MT_RESPONSE:
@@ -844,8 +844,10 @@ void ks_mt_locf(double *o, size_t nv)
         if (isnan(o[q]))
             o[q] = o[q - 1];
 }
-/* Appends the per-patient rows of one replicate (the file written by ks_trial_run). */
-static ks_status read_patient_rows(ks_ctx *ctx, mt_trial *mt, uint64_t seed,
+/* Appends the per-patient rows of one replicate (the file written by ks_trial_run). With
+ * need_independent, every attended visit also gets a second rating of the same noise-free score
+ * with rater noise SD `sd`, from stream (seed, key, KS_RNG_RATER, KS_MT_OUTCOME_INDEX + v). */
+static ks_status read_patient_rows(ks_ctx *ctx, mt_trial *mt, uint64_t seed, double sd,
                                    const ks_trial_result *r, const char *path)
 {
     size_t len = 0;
@@ -857,6 +859,7 @@ static ks_status read_patient_rows(ks_ctx *ctx, mt_trial *mt, uint64_t seed,
     char *save = NULL;
     char *line = strtok_r(text, "\n", &save); /* header */
     size_t k = 0, v = 0;
+    uint64_t key = 0;
     mt_arm_rows *cur = NULL;
     char who[64] = "";
     /* Rows come grouped by patient in visit order; a patient who dropped out has no rows for
@@ -898,25 +901,24 @@ static ks_status read_patient_rows(ks_ctx *ctx, mt_trial *mt, uint64_t seed,
                 double *g = ks_realloc(ctx, cur->obs, nc * nv * sizeof *g);
                 if (g)
                     cur->obs = g;
-                double *h = g ? ks_realloc(ctx, cur->tru, nc * nv * sizeof *h) : NULL;
+                double *h = g && mt->need_independent
+                                ? ks_realloc(ctx, cur->ind, nc * nv * sizeof *h)
+                                : NULL;
                 if (h)
-                    cur->tru = h;
-                uint64_t *kk = h ? ks_realloc(ctx, cur->key, nc * sizeof *kk) : NULL;
-                if (kk)
-                    cur->key = kk;
-                uint64_t *ss = kk ? ks_realloc(ctx, cur->seed, nc * sizeof *ss) : NULL;
-                if (!ss) {
+                    cur->ind = h;
+                if (!g || (mt->need_independent && !h)) {
                     st = KS_ERR_NOMEM;
                     break;
                 }
-                cur->seed = ss;
                 cur->cap = nc;
             }
             cur->n++;
-            for (size_t q = 0; q < nv; q++)
-                cur->obs[(cur->n - 1) * nv + q] = cur->tru[(cur->n - 1) * nv + q] = NAN;
-            cur->key[cur->n - 1] = (uint64_t)strtoull(f[2], NULL, 10);
-            cur->seed[cur->n - 1] = seed;
+            for (size_t q = 0; q < nv; q++) {
+                cur->obs[(cur->n - 1) * nv + q] = NAN;
+                if (cur->ind)
+                    cur->ind[(cur->n - 1) * nv + q] = NAN;
+            }
+            key = (uint64_t)strtoull(f[2], NULL, 10);
             v = 0;
         }
         double th = strtod(f[4], NULL);
@@ -928,7 +930,10 @@ static ks_status read_patient_rows(ks_ctx *ctx, mt_trial *mt, uint64_t seed,
             break;
         }
         cur->obs[(cur->n - 1) * nv + v] = strtod(f[6], NULL);
-        cur->tru[(cur->n - 1) * nv + v] = strtod(f[5], NULL);
+        if (cur->ind)
+            cur->ind[(cur->n - 1) * nv + v] =
+                ks_rate(strtod(f[5], NULL), sd, ks_scale_max(mt->trial->scale), seed, key,
+                        KS_MT_OUTCOME_INDEX + (uint64_t)v);
         v++;
     }
     if (st == KS_OK && cur)
@@ -946,6 +951,20 @@ static void mt_fail_message(ks_ctx *ctx, mt_trial *mt, const char *what, long re
     mt->error = strdup(msg);
 }
 
+/* Rater noise SD on the trial's scale (MODEL.md 8: clin.rater_sd MADRS points, divided by
+ * clin.madrs_per_hamd for HDRS-17). */
+static ks_status rater_sd(ks_ctx *ctx, const ks_params *params, const ks_trial *tr, double *sd)
+{
+    ks_ctx local = {KS_OK, ""};
+    double f = 1.0;
+    if (ks_params_get(&local, params, "clin.rater_sd", sd) != KS_OK ||
+        (tr->scale == KS_SCALE_HDRS17 &&
+         ks_params_get(&local, params, "clin.madrs_per_hamd", &f) != KS_OK))
+        return ks_fail(ctx, KS_ERR_INPUT, "%s", local.message);
+    *sd /= f;
+    return KS_OK;
+}
+
 /* Runs every replicate of trial mt (once). A failure is recorded in mt->error (a miss);
  * only running out of memory is returned. */
 static ks_status run_trial(ks_ctx *ctx, const ks_params *params, mt_trial *mt, int threads)
@@ -957,6 +976,10 @@ static ks_status run_trial(ks_ctx *ctx, const ks_params *params, mt_trial *mt, i
         return KS_ERR_NOMEM;
     if (mt->need_patients && !(mt->rows = ks_calloc(ctx, mt->trial->n_arms, sizeof *mt->rows)))
         return KS_ERR_NOMEM;
+    double sd = 0.0;
+    ks_status st;
+    if (mt->need_independent && (st = rater_sd(ctx, params, mt->trial, &sd)) != KS_OK)
+        return st;
     char path[512] = "";
     if (mt->need_patients) {
         const char *dir = getenv("TMPDIR");
@@ -994,7 +1017,7 @@ static ks_status run_trial(ks_ctx *ctx, const ks_params *params, mt_trial *mt, i
             break;
         }
         if (mt->need_patients &&
-            read_patient_rows(local, mt, (uint64_t)opt.seed, mt->res[r], path) != KS_OK) {
+            read_patient_rows(local, mt, (uint64_t)opt.seed, sd, mt->res[r], path) != KS_OK) {
             mt_fail_message(local, mt, "patient rows", r);
             ks_ctx_free(local);
             break;
@@ -1056,15 +1079,26 @@ static ks_status points_factor(mt_eval *ev, const mt_measure *m, double *f)
     return KS_OK;
 }
 
-/* Response or remission of one patient's ratings at visit v (trial definitions). */
+/* Response (from baseline rating b) and remission of a rating x (trial definitions). */
+static int responded_x(const ks_trial *t, double b, double x)
+{
+    return b > 0.0 && b - x >= t->response_fraction * b;
+}
+
+static int remitted_x(const ks_trial *t, double x)
+{
+    return x <= t->remission_max;
+}
+
+/* The same for one patient's ratings at visit v. */
 static int responded(const ks_trial *t, const double *obs, size_t v)
 {
-    return obs[0] > 0.0 && obs[0] - obs[v] >= t->response_fraction * obs[0];
+    return responded_x(t, obs[0], obs[v]);
 }
 
 static int remitted(const ks_trial *t, const double *obs, size_t v)
 {
-    return obs[v] <= t->remission_max;
+    return remitted_x(t, obs[v]);
 }
 
 /* The visit at which the patient's outcome is read: the first remission at or before v when
@@ -1080,20 +1114,6 @@ static size_t exit_visit(const ks_trial *t, const double *obs, size_t v, int exi
 
 static ks_status eval(mt_eval *ev, const mt_measure *m, mt_value *out);
 
-/* Rater noise SD on the trial's scale (MODEL.md 8: clin.rater_sd MADRS points, divided by
- * clin.madrs_per_hamd for HDRS-17). */
-static ks_status outcome_rater_sd(mt_eval *ev, const ks_trial *tr, double *sd)
-{
-    ks_ctx local = {KS_OK, ""};
-    double f = 1.0;
-    if (ks_params_get(&local, ev->params, "clin.rater_sd", sd) != KS_OK ||
-        (tr->scale == KS_SCALE_HDRS17 &&
-         ks_params_get(&local, ev->params, "clin.madrs_per_hamd", &f) != KS_OK))
-        return ks_fail(ev->ctx, KS_ERR_INPUT, "%s", local.message);
-    *sd /= f;
-    return KS_OK;
-}
-
 static ks_status eval_rate(mt_eval *ev, mt_trial *t, const mt_measure *m, mt_value *out)
 {
     ks_status st;
@@ -1103,23 +1123,16 @@ static ks_status eval_rate(mt_eval *ev, mt_trial *t, const mt_measure *m, mt_val
     if (m->exit_on_remission) {
         const mt_arm_rows *rw = &t->rows[m->arm];
         const size_t nv = tr->n_visits;
-        double sd = 0.0;
-        if (m->exit_independent && (st = outcome_rater_sd(ev, tr, &sd)) != KS_OK)
-            return st;
         for (size_t i = 0; i < rw->n; i++) {
             const double *o = rw->obs + i * nv;
             size_t v = exit_visit(tr, o, m->visit, 1);
-            double row[KS_MT_MAX_VISITS];
-            if (m->exit_independent && nv <= KS_MT_MAX_VISITS && !isnan(rw->tru[i * nv + v])) {
-                /* The outcome at exit is a second, independent rating of the same noise-free
-                 * score (blinded outcome assessors; the exit decision stands on the visit's
-                 * clinic rating): stream (seed, key, KS_RNG_RATER, KS_MT_OUTCOME_INDEX + v). */
-                memcpy(row, o, nv * sizeof *row);
-                row[v] = ks_rate(rw->tru[i * nv + v], sd, ks_scale_max(tr->scale), rw->seed[i],
-                                 rw->key[i], KS_MT_OUTCOME_INDEX + (uint64_t)v);
-                o = row;
-            }
-            k += (size_t)(resp ? responded(tr, o, v) : remitted(tr, o, v));
+            /* the outcome at exit: the visit's rating, or a second, independent rating of the
+             * same state (blinded outcome assessors; the exit decision stands on the visit's
+             * clinic rating); a missed exit visit keeps the carried rating */
+            double x = o[v];
+            if (m->exit_independent && !isnan(rw->ind[i * nv + v]))
+                x = rw->ind[i * nv + v];
+            k += (size_t)(resp ? responded_x(tr, o[0], x) : remitted_x(tr, x));
         }
         n = rw->n;
     } else {
