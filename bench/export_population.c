@@ -99,6 +99,8 @@ typedef struct {
     X(k_c, spine.k_c)                                                                              \
     X(k_fade, spine.k_fade)                                                                        \
     X(k_h, spine.k_h)                                                                              \
+    X(k_nc0, spine.k_nc0)                                                                          \
+    X(k_nc_s, spine.k_nc_s)                                                                        \
     X(l_s, spine.l_s)                                                                              \
     X(r_self, spine.r_self)                                                                        \
     X(phi_a, spine.phi_a)                                                                          \

@@ -55,12 +55,15 @@ int main(void)
     ks_pd_patient pp;
     sim_state s;
     double k_fade = ks_test_par(ctx, params, "spine.k_fade"),
-           l_s = ks_test_par(ctx, params, "spine.l_s");
+           l_s = ks_test_par(ctx, params, "spine.l_s"),
+           k_nc0 = ks_test_par(ctx, params, "spine.k_nc0"),
+           k_nc_s = ks_test_par(ctx, params, "spine.k_nc_s");
     double w50 = ks_test_par(ctx, params, "spine.w50"),
            thalf = ks_test_par(ctx, params, "sig.p_thalf");
 
-    /* 1. Bookkeeping at random states: dS_new = F - cons - fade, dS_st = cons + homeostasis,
-     *    and the total changes only by formation, fade and homeostasis. */
+    /* 1. Bookkeeping at random states: dS_new = F - cons - fade, dS_nc = cons - elimination,
+     *    dS_st = homeostasis, and the total changes only by formation, fade, elimination and
+     *    homeostasis (consolidation moves spines between pools). */
     {
         ks_pd_covariates_init(&cov);
         sim_patient(ctx, typ, &cov, &pp, &s);
@@ -73,6 +76,7 @@ int main(void)
                 z[i] = urand(&seed);
             z[KS_PD_SNEW] = 0.5 * urand(&seed);
             z[KS_PD_SST] = 1.2 * urand(&seed);
+            z[KS_PD_SNC] = 0.3 * urand(&seed);
             z[KS_PD_P] = 1.0 + 0.5 * urand(&seed);
             z[KS_PD_MOOD] = 3.0 * urand(&seed) - 1.5;
             z[KS_PD_RTH] = urand(&seed);
@@ -87,25 +91,39 @@ int main(void)
             double fade = k_fade * z[KS_PD_SNEW];
             double set = 1.0 - l_s * z[KS_PD_SX];
             double homeo = pp.spine.k_h * (fmax(0.0, set) - z[KS_PD_SST]);
+            double elim = (k_nc0 + k_nc_s * z[KS_PD_SX]) * z[KS_PD_SNC];
             double f = out[KS_PD_OUT_SPINE_FORMATION];
+            /* formation on the sites not taken by stable or consolidated new spines */
+            double zl = z[KS_PD_Z1 + pp.spine.n_transit - 1];
+            CHECK_CLOSE(
+                f, pp.spine.g_f * zl * fmax(0.0, 1.0 + pp.spine.v0 - z[KS_PD_SST] - z[KS_PD_SNC]),
+                1e-12, 1e-15);
             CHECK_CLOSE(zd[KS_PD_SNEW], f - cons - fade, 1e-12, 1e-15);
-            CHECK_CLOSE(zd[KS_PD_SST], cons + homeo, 1e-12, 1e-15);
-            CHECK_CLOSE(zd[KS_PD_SNEW] + zd[KS_PD_SST], f - fade + homeo, 1e-12, 1e-15);
+            CHECK_CLOSE(zd[KS_PD_SNC], cons - elim, 1e-12, 1e-15);
+            CHECK_CLOSE(zd[KS_PD_SST], homeo, 1e-12, 1e-15);
+            CHECK_CLOSE(zd[KS_PD_SNEW] + zd[KS_PD_SNC] + zd[KS_PD_SST], f - fade - elim + homeo,
+                        1e-12, 1e-15);
+            CHECK_CLOSE(out[KS_PD_OUT_SPINES_TOTAL], z[KS_PD_SST] + z[KS_PD_SNC] + z[KS_PD_SNEW],
+                        1e-15, 0.0);
             CHECK_CLOSE(wnd, (z[KS_PD_P] - 1.0) / (w50 + z[KS_PD_P] - 1.0), 1e-12, 0.0);
         }
     }
 
     /* 2. No drug: from a perturbed state of the healthy virtual animal, S_new fades exactly as
-     *    exp(-k_fade t) (no window, no formation), S_st relaxes to the set point 1 - L_s Sx
-     *    and S_new to zero. */
+     *    exp(-k_fade t) (no window, no formation), S_nc is eliminated exactly as exp(-k_nc0 t)
+     *    (no stress, no consolidation), S_st relaxes to the set point 1 - L_s Sx and S_new to
+     *    zero. */
     {
         ks_pd_covariates_animal(&cov);
         sim_patient(ctx, typ, &cov, &pp, &s);
+        CHECK(s.z[KS_PD_SX] == 0.0);
         s.z[KS_PD_SST] = 0.7;
         s.z[KS_PD_SNEW] = 0.2;
+        s.z[KS_PD_SNC] = 0.1;
         sim_regimen r = {0};
         sim_run(&pp, &s, &r, 0.0, 48.0, 0.05, NULL, NULL);
         CHECK_CLOSE(s.z[KS_PD_SNEW], 0.2 * exp(-k_fade * 48.0), 1e-9, 0.0);
+        CHECK_CLOSE(s.z[KS_PD_SNC], 0.1 * exp(-k_nc0 * 48.0), 1e-9, 0.0);
         sim_run(&pp, &s, &r, 48.0, 24.0 * 120.0, 0.25, NULL, NULL);
         CHECK_CLOSE(s.z[KS_PD_SST], 1.0 - l_s * s.z[KS_PD_SX], 1e-6, 0.0);
         CHECK_CLOSE(s.z[KS_PD_SST], 1.0, 1e-4, 0.0); /* back in the healthy well: Sx = 0 */
@@ -155,7 +173,7 @@ int main(void)
         CHECK(!w.negative);
     }
 
-    /* 4. Ablation removes only labile spines. */
+    /* 4. Ablation removes the new spines, labile and consolidated, and nothing else. */
     {
         ks_pd_covariates_init(&cov);
         sim_patient(ctx, typ, &cov, &pp, &s);
@@ -166,13 +184,15 @@ int main(void)
         double before[KS_PD_N];
         memcpy(before, s.z, sizeof before);
         CHECK(before[KS_PD_SNEW] > 0.0);
+        CHECK(before[KS_PD_SNC] > 0.0); /* therapy-free own reinforcement consolidates some */
         ks_pd_ablate_new_spines(&pp, s.z, 0.75);
         CHECK_CLOSE(s.z[KS_PD_SNEW], 0.25 * before[KS_PD_SNEW], 1e-15, 0.0);
+        CHECK_CLOSE(s.z[KS_PD_SNC], 0.25 * before[KS_PD_SNC], 1e-15, 0.0);
         for (int i = 0; i < KS_PD_N; i++)
-            if (i != KS_PD_SNEW)
+            if (i != KS_PD_SNEW && i != KS_PD_SNC)
                 CHECK(s.z[i] == before[i]);
         ks_pd_ablate_new_spines(&pp, s.z, 2.0); /* clamped to 1 */
-        CHECK(s.z[KS_PD_SNEW] == 0.0);
+        CHECK(s.z[KS_PD_SNEW] == 0.0 && s.z[KS_PD_SNC] == 0.0);
     }
 
     ks_pd_typical_free(typ);

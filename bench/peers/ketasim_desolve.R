@@ -37,22 +37,30 @@ PARNAMES <- c(paste0("s_", PK_FIELDS), paste0("r_", PK_FIELDS),
   "kb_i", "kb_p", "dmax", "b50", "hill_dis", "a_p", "g_fb", "tau_fb", "tau_glx", "raw_floor",
   "x50", "gamma", "cadss_max", "k_tol", "tau_tol", "k_rel", "k_pd", "k_cl", "a_e", "q_g",
   "k_trkb", "tau_ad", "k_m", "e_m", "k_p0", "tau_p0", "k_pout", "w50", "n_transit", "mtt",
-  "g_f", "v0", "k_c", "k_fade", "k_h", "l_s", "r_self", "phi_a", "s_min", "rum_max", "c_pfc",
-  "kappa_dmn", "tau_s", "rho_rum", "tau_i", "a_si", "sigma_i", "a_well", "b0", "lambda_w",
+  "g_f", "v0", "k_c", "k_fade", "k_h", "k_nc0", "k_nc_s", "l_s", "r_self", "phi_a", "s_min",
+  "rum_max", "c_pfc", "kappa_dmn", "tau_s", "rho_rum", "tau_i", "a_si", "sigma_i", "a_well", "b0",
+  "lambda_w",
   "t0", "tau_m", "k_l", "tau_l", "w_l", "w_s", "w_a", "w_e", "w_th", "w_rum", "w_i", "w_hab",
   "tau_hab", "s_i", "m_res", "m_dep", "tau_a", "tau_e", "ther_tau", "k_res", "r_l", "r_a",
   "r_e")
 NP <- length(PARNAMES)
 NU_MAX <- 4096
 PD_STATES <- c("B_I", "B_P", "Fb", "Glx", "Tol", "Bp", "Bx", "Rk", "M", "P0", "P", "Z1", "Z2",
-               "Z3", "Z4", "Z5", "Z6", "S_new", "S_st", "L", "mood", "Hab", "Sx", "Infl", "E",
-               "A", "R_th")
+               "Z3", "Z4", "Z5", "Z6", "S_new", "S_st", "S_nc", "L", "mood", "Hab", "Sx", "Infl",
+               "E", "A", "R_th")
 NPK <- 20
 NSTATE <- NPK + length(PD_STATES)
-I_TOL <- NPK + 5
-I_MOOD <- NPK + 21
-I_E <- NPK + 25
-I_RTH <- NPK + 27
+# Indices (1-based) of the mechanism states the driver reads, by name.
+I_PD <- function(name) NPK + match(name, PD_STATES)
+I_TOL <- I_PD("Tol")
+I_SNEW <- I_PD("S_new")
+I_SST <- I_PD("S_st")
+I_SNC <- I_PD("S_nc")
+I_L <- I_PD("L")
+I_MOOD <- I_PD("mood")
+I_E <- I_PD("E")
+I_A <- I_PD("A")
+I_RTH <- I_PD("R_th")
 
 meta <- read.csv(file.path(dir, "meta.csv"))
 P <- read.csv(file.path(dir, "params.csv"))
@@ -79,15 +87,15 @@ cadss_of <- function(p, y) {
   p[["cadss_max"]] * bg / (bg + p[["x50"]]^p[["gamma"]]) * (1 - clamp(y[I_TOL], 0, 1))
 }
 
-# MODEL.md 8: MADRS_true at state y.
+# MODEL.md 8: MADRS_true at state y (S_tot = S_st + S_nc + S_new, MODEL.md 5).
 madrs_of <- function(p, y) {
   mm <- clamp(y[I_MOOD], -1e3, 1e3)
-  s_tot <- clamp(y[I_MOOD - 3], 0, 1e6) + clamp(y[I_MOOD - 2], 0, 1e6)
+  s_tot <- clamp(y[I_SST], 0, 1e6) + clamp(y[I_SNC], 0, 1e6) + clamp(y[I_SNEW], 0, 1e6)
   cp <- clamp((s_tot - p[["s_min"]]) / (1 - p[["s_min"]]), 0, 1.2)
   def <- clamp(1 - cp, 0, 1)
   # graded relief rho = 1 - exp(-(r_L max(L, 0) + r_A s_i max(A, 0) + r_E max(E, 0)))
-  xr <- p[["r_l"]] * max(y[I_MOOD - 1], 0) + p[["r_a"]] * max(p[["s_i"]], 0) * max(y[I_MOOD + 5], 0) +
-    p[["r_e"]] * max(y[I_MOOD + 4], 0)
+  xr <- p[["r_l"]] * max(y[I_L], 0) + p[["r_a"]] * max(p[["s_i"]], 0) * max(y[I_A], 0) +
+    p[["r_e"]] * max(y[I_E], 0)
   keep <- exp(-clamp(xr, 0, 700))
   clamp(p[["m_res"]] + (p[["m_dep"]] - p[["m_res"]]) *
           (clamp(0.5 * (1 - mm), 0, 1) + p[["k_res"]] * def * clamp(0.5 * (1 + mm), 0, 1)) * keep,

@@ -8,7 +8,7 @@
  * interventions absent from the benchmark course (naltrexone, SSRIs, midazolam, rapamycin, NBQX,
  * anti-BDNF, stress episodes) are identically zero and omitted (opioid gate 1).
  *
- * State (47): S-ketamine block [c p1 p2 liv nc np hc ke ne he], R-ketamine block, then the 27
+ * State (48): S-ketamine block [c p1 p2 liv nc np hc ke ne he], R-ketamine block, then the 28
  * mechanism states in the order of src/model/pd.h.
  * parms: the NP named values of enum par (same order as PARNAMES in ketasim_desolve.R), then
  * P_COUNT (= NP, a layout check), the infusion rates u_S, u_R (umol/h), n_nu, and the hourly
@@ -33,8 +33,9 @@
     X(kb_i) X(kb_p) X(dmax) X(b50) X(hill_dis) X(a_p) X(g_fb) X(tau_fb) X(tau_glx) X(raw_floor)    \
     X(x50) X(gamma) X(cadss_max) X(k_tol) X(tau_tol) X(k_rel) X(k_pd) X(k_cl) X(a_e) X(q_g)        \
     X(k_trkb) X(tau_ad) X(k_m) X(e_m) X(k_p0) X(tau_p0) X(k_pout) X(w50) X(n_transit) X(mtt)       \
-    X(g_f) X(v0) X(k_c) X(k_fade) X(k_h) X(l_s) X(r_self) X(phi_a) X(s_min) X(rum_max) X(c_pfc)    \
-    X(kappa_dmn) X(tau_s) X(rho_rum) X(tau_i) X(a_si) X(sigma_i) X(a_well) X(b0) X(lambda_w)       \
+    X(g_f) X(v0) X(k_c) X(k_fade) X(k_h) X(k_nc0) X(k_nc_s) X(l_s) X(r_self) X(phi_a) X(s_min)     \
+    X(rum_max) X(c_pfc) X(kappa_dmn) X(tau_s) X(rho_rum) X(tau_i) X(a_si) X(sigma_i) X(a_well)     \
+    X(b0) X(lambda_w)                                                                              \
     X(t0) X(tau_m) X(k_l) X(tau_l) X(w_l) X(w_s) X(w_a) X(w_e) X(w_th) X(w_rum) X(w_i) X(w_hab)    \
     X(tau_hab) X(s_i) X(m_res) X(m_dep) X(tau_a) X(tau_e) X(ther_tau) X(k_res) X(r_l) X(r_a)    \
     X(r_e)
@@ -68,6 +69,7 @@ enum {
     Z6,
     SNEW,
     SST,
+    SNC,
     LIFT,
     MOOD,
     HAB,
@@ -229,7 +231,8 @@ void derivs(int *neq, double *t, double *y, double *d, double *yout, int *ip)
     d[MT] = PV(k_m) * (1.0 + drive - m_r);
     d[P0] = PV(k_p0) * pos(m_r - 1.0) - p0 / PV(tau_p0);
     d[PR] = p0 / PV(tau_p0) - PV(k_pout) * (clamp(y[PR], -1e6, 1e6) - 1.0);
-    /* MODEL.md 5: window, transit chain (k_tr = n/MTT), spine pools */
+    /* MODEL.md 5: window, transit chain (k_tr = n/MTT), spine pools (labile S_new, consolidated
+     * new S_nc, stable S_st) */
     double ex = clamp(y[PR] - 1.0, 0.0, 1e6);
     double window = ex / (PV(w50) + ex);
     int n_tr = (int)PV(n_transit);
@@ -242,19 +245,23 @@ void derivs(int *neq, double *t, double *y, double *d, double *yout, int *ip)
     }
     double zlast = clamp(y[Z1 + n_tr - 1], 0.0, 1e6);
     double snew = clamp(y[SNEW], 0.0, 1e6), sst = clamp(y[SST], 0.0, 1e6);
+    double snc = clamp(y[SNC], 0.0, 1e6), sx_e = clamp(y[SX], 0.0, 1e6);
     double mm = clamp(y[MOOD], -1e3, 1e3), rth = clamp(y[RTH], 0.0, 1e6);
     double reinf = PV(r_self) * pos(0.5 * (1.0 + mm)) + rth;
-    double set_point =
-        pos(1.0 - PV(l_s) * clamp(y[SX], 0.0, 1e6) + PV(phi_a) * clamp(y[ADAPT], 0.0, 1.0));
-    double formation = PV(g_f) * zlast * pos(1.0 + PV(v0) - sst);
+    double set_point = pos(1.0 - PV(l_s) * sx_e + PV(phi_a) * clamp(y[ADAPT], 0.0, 1.0));
+    /* F = g_F Z_n max(0, 1 + v0 - S_st - S_nc): formation on vacant sites */
+    double formation = PV(g_f) * zlast * pos(1.0 + PV(v0) - sst - snc);
     double consol = PV(k_c) * reinf * window * snew;
+    /* dS_new/dt = F - k_c Rf W S_new - k_fade S_new;
+     * dS_nc/dt = k_c Rf W S_new - (k_nc0 + k_nc_s Sx) S_nc; dS_st/dt = k_h (S_set - S_st) */
     d[SNEW] = formation - consol - PV(k_fade) * snew;
-    d[SST] = consol + PV(k_h) * (set_point - sst);
+    d[SNC] = consol - (PV(k_nc0) + PV(k_nc_s) * sx_e) * snc;
+    d[SST] = PV(k_h) * (set_point - sst);
     /* MODEL.md 7: acute lift (opioid gate 1) */
     double lift = clamp(y[LIFT], -1e6, 1e6);
     d[LIFT] = PV(k_l) * pos(clamp(y[MT] - 1.0, 0.0, 1e6)) - lift / PV(tau_l);
-    /* MODEL.md 6: prefrontal control, rumination */
-    double s_tot = sst + snew;
+    /* MODEL.md 6: prefrontal control (S_tot = S_st + S_nc + S_new, MODEL.md 5), rumination */
+    double s_tot = sst + snc + snew;
     double cp = clamp((s_tot - PV(s_min)) / (1.0 - PV(s_min)), 0.0, 1.2);
     double rum = PV(rum_max) * pos(0.5 * (1.0 - mm)) * pos(1.0 - PV(c_pfc) * cp) *
                  pos(1.0 - PV(kappa_dmn) * clamp(crel, 0.0, 1.0));

@@ -34,13 +34,13 @@ import time
 import numpy as np
 from scipy.integrate import solve_ivp
 
-# State layout: PK of S-ketamine (10 states), of R-ketamine (10), then the 27 mechanism states
+# State layout: PK of S-ketamine (10 states), of R-ketamine (10), then the 28 mechanism states
 # in the order of src/model/pd.h (KS_PD_*).
 PK_BLOCK = ["c", "p1", "p2", "liv", "nc", "np", "hc", "ke", "ne", "he"]
 NPK = 2 * len(PK_BLOCK)
 PD_STATES = ["B_I", "B_P", "Fb", "Glx", "Tol", "Bp", "Bx", "Rk", "M", "P0", "P", "Z1", "Z2",
-             "Z3", "Z4", "Z5", "Z6", "S_new", "S_st", "L", "mood", "Hab", "Sx", "Infl", "E", "A",
-             "R_th"]
+             "Z3", "Z4", "Z5", "Z6", "S_new", "S_st", "S_nc", "L", "mood", "Hab", "Sx", "Infl", "E",
+             "A", "R_th"]
 PD = {name: NPK + i for i, name in enumerate(PD_STATES)}
 N = NPK + len(PD_STATES)
 
@@ -110,6 +110,7 @@ def make_rhs(p, nu):
     w50, n_tr, mtt, g_f, v0 = g["w50"], int(g["n_transit"]), g["mtt"], g["g_f"], g["v0"]
     k_c, k_fade, k_h, l_s, r_self, phi_a = (g["k_c"], g["k_fade"], g["k_h"], g["l_s"],
                                             g["r_self"], g["phi_a"])
+    k_nc0, k_nc_s = g["k_nc0"], g["k_nc_s"]
     k_tr = n_tr / mtt
     s_min, rum_max, c_pfc, kappa_dmn = g["s_min"], g["rum_max"], g["c_pfc"], g["kappa_dmn"]
     tau_s, rho_rum, tau_i, a_si, sigma_i = (g["tau_s"], g["rho_rum"], g["tau_i"], g["a_si"],
@@ -183,7 +184,7 @@ def make_rhs(p, nu):
         pk_block(y[0:10], blk[0], rates[0], d)
         pk_block(y[10:20], blk[1], rates[1], d)
         (bi_, bp_, fb_, glx, tol_, bpool_, bx_, rk_, m_, p0, pr, z1, z2, z3, z4, z5, z6, snew_,
-         sst_, lift, mood, hab, sx, infl, e_, a_, rth_) = y[20:]
+         sst_, snc_, lift, mood, hab, sx, infl, e_, a_, rth_) = y[20:]
         zs = (z1, z2, z3, z4, z5, z6)
         x_i, x_p, xc = algebra(y)
         # MODEL.md 2.1: dB/dt = kb (x (1 - B) - B)
@@ -218,7 +219,8 @@ def make_rhs(p, nu):
         d.append(k_m * (1.0 + drive - m_r))
         d.append(k_p0 * pos(m_r - 1.0) - clamp(p0, -1e6, 1e6) / tau_p0)
         d.append(clamp(p0, -1e6, 1e6) / tau_p0 - k_pout * (clamp(pr, -1e6, 1e6) - 1.0))
-        # MODEL.md 5: window, transit chain, formation, consolidation, fading, homeostasis
+        # MODEL.md 5: window, transit chain, formation, consolidation, fading, elimination of
+        # consolidated new spines, homeostasis
         ex = clamp(pr - 1.0, 0.0, 1e6)
         window = ex / (w50 + ex)
         inp = clamp(m_ - 1.0, 0.0, 1e6)
@@ -229,18 +231,24 @@ def make_rhs(p, nu):
         zlast = clamp(zs[n_tr - 1], 0.0, 1e6)
         snew = clamp(snew_, 0.0, 1e6)
         sst = clamp(sst_, 0.0, 1e6)
+        snc = clamp(snc_, 0.0, 1e6)
+        sx_e = clamp(sx, 0.0, 1e6)
         mm = clamp(mood, -1e3, 1e3)
         rth = clamp(rth_, 0.0, 1e6)
         reinf = r_self * pos(0.5 * (1.0 + mm)) + rth
-        set_point = pos(1.0 - l_s * clamp(sx, 0.0, 1e6) + phi_a * clamp(a_, 0.0, 1.0))
-        formation = g_f * zlast * pos(1.0 + v0 - sst)
+        set_point = pos(1.0 - l_s * sx_e + phi_a * clamp(a_, 0.0, 1.0))
+        # F = g_F Z_n max(0, 1 + v0 - S_st - S_nc): formation on vacant sites
+        formation = g_f * zlast * pos(1.0 + v0 - sst - snc)
         consol = k_c * reinf * window * snew
+        # dS_new/dt = F - k_c Rf W S_new - k_fade S_new; dS_st/dt = k_h (S_set - S_st);
+        # dS_nc/dt = k_c Rf W S_new - (k_nc0 + k_nc_s Sx) S_nc (appended in state order)
         d.append(formation - consol - k_fade * snew)
-        d.append(consol + k_h * (set_point - sst))
+        d.append(k_h * (set_point - sst))
+        d.append(consol - (k_nc0 + k_nc_s * sx_e) * snc)
         # MODEL.md 7: acute lift (opioid gate 1 without naltrexone)
         d.append(k_l * pos(clamp(m_ - 1.0, 0.0, 1e6)) - clamp(lift, -1e6, 1e6) / tau_l)
-        # MODEL.md 6: prefrontal control and rumination
-        s_tot = sst + snew
+        # MODEL.md 6: prefrontal control (S_tot = S_st + S_nc + S_new, MODEL.md 5) and rumination
+        s_tot = sst + snc + snew
         cp = clamp((s_tot - s_min) / (1.0 - s_min), 0.0, 1.2)
         rum = (rum_max * pos(0.5 * (1.0 - mm)) * pos(1.0 - c_pfc * cp) *
                pos(1.0 - kappa_dmn * clamp(crel, 0.0, 1.0)))
@@ -271,7 +279,8 @@ def make_rhs(p, nu):
         # D = 1 - C_pfc, clamped to [0, 60]; graded relief
         # rho = 1 - exp(-(r_L max(L, 0) + r_A s_i max(A, 0) + r_E max(E, 0)))
         mm = clamp(y[PD["mood"]], -1e3, 1e3)
-        s_tot = clamp(y[PD["S_st"]], 0.0, 1e6) + clamp(y[PD["S_new"]], 0.0, 1e6)
+        s_tot = (clamp(y[PD["S_st"]], 0.0, 1e6) + clamp(y[PD["S_nc"]], 0.0, 1e6) +
+                 clamp(y[PD["S_new"]], 0.0, 1e6))
         cp = clamp((s_tot - s_min) / (1.0 - s_min), 0.0, 1.2)
         hi = clamp(0.5 * (1.0 + mm), 0.0, 1.0)
         xr = r_l * pos(y[PD["L"]]) + r_a * pos(s_i) * pos(y[PD["A"]]) + r_e * pos(y[PD["E"]])

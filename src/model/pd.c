@@ -92,6 +92,8 @@ struct ks_pd_typical {
     X("spine.k_c", base.spine.k_c, 0.0, INF)                                                       \
     X("spine.k_fade", base.spine.k_fade, 0.0, INF)                                                 \
     X("spine.k_h", base.spine.k_h, 0.0, INF)                                                       \
+    X("spine.k_nc0", base.spine.k_nc0, 0.0, INF)                                                   \
+    X("spine.k_nc_s", base.spine.k_nc_s, 0.0, INF)                                                 \
     X("spine.l_s", base.spine.l_s, 0.0, 1.0)                                                       \
     X("spine.s_min", base.sys.s_min, 0.0, 0.99)                                                    \
     X("spine.r_self", base.spine.r_self, 0.0, INF)                                                 \
@@ -193,8 +195,9 @@ const char *const *ks_pd_param_names(size_t *count)
 /* Names. */
 
 static const char *const state_names[KS_PD_N] = {
-    "B_I", "B_P", "Fb", "Glx",   "Tol",  "Bp", "Bx",   "Rk",  "M",  "P0",   "P", "Z1", "Z2",   "Z3",
-    "Z4",  "Z5",  "Z6", "S_new", "S_st", "L",  "mood", "Hab", "Sx", "Infl", "E", "A",  "R_th",
+    "B_I", "B_P",  "Fb",  "Glx", "Tol",  "Bp", "Bx", "Rk",    "M",    "P0",
+    "P",   "Z1",   "Z2",  "Z3",  "Z4",   "Z5", "Z6", "S_new", "S_st", "S_nc",
+    "L",   "mood", "Hab", "Sx",  "Infl", "E",  "A",  "R_th",
 };
 
 const char *ks_pd_state_name(int i)
@@ -227,6 +230,7 @@ static const struct {
     {"plasticity_window", "fraction"},
     {"spines_labile", "fraction of healthy density"},
     {"spines_stable", "fraction of healthy density"},
+    {"spines_new_consolidated", "fraction of healthy density"},
     {"spines_total", "fraction of healthy density"},
     {"spine_formation_rate", "fraction of healthy density per h"},
     {"acute_lift", "-"},
@@ -452,7 +456,7 @@ static void algebra(const ks_pd_patient *pp, const double *z, const ks_pd_input 
     ks_pd_sig_algebra(&pp->sig, z, g->circ.ampa, in->anti_bdnf, g->rec.i_mtor, &g->sig);
     ks_pd_spine_flows_at(&pp->spine, z, &g->spine);
     ks_pd_sys_algebra(&pp->sys, z, g->circ.cadss_rel, g->rec.occ_mu, &g->sys);
-    g->s_tot = ks_pd_clamp(z[KS_PD_SST], 0.0, 1e6) + ks_pd_clamp(z[KS_PD_SNEW], 0.0, 1e6);
+    g->s_tot = ks_pd_spines_total(z);
     ks_pd_tilt_terms tt = {
         .s_tot = g->s_tot,
         .lift = ks_pd_clamp(z[KS_PD_L], -1e6, 1e6),
@@ -502,6 +506,7 @@ void ks_pd_outputs(const ks_pd_patient *pp, const double *z, const ks_pd_input *
     out[KS_PD_OUT_WINDOW] = g.spine.window;
     out[KS_PD_OUT_SPINES_LABILE] = z[KS_PD_SNEW];
     out[KS_PD_OUT_SPINES_STABLE] = z[KS_PD_SST];
+    out[KS_PD_OUT_SPINES_NEW_CONS] = z[KS_PD_SNC];
     out[KS_PD_OUT_SPINES_TOTAL] = g.s_tot;
     out[KS_PD_OUT_SPINE_FORMATION] = g.spine.formation;
     out[KS_PD_OUT_LIFT] = z[KS_PD_L];
@@ -608,8 +613,11 @@ void ks_pd_therapy(const ks_pd_patient *pp, double *z, double intensity)
 void ks_pd_ablate_new_spines(const ks_pd_patient *pp, double *z, double fraction)
 {
     (void)pp;
-    /* MODEL.md 5: S_new := (1 - f) S_new (Moda-Sava 2019 photo-ablation). */
-    z[KS_PD_SNEW] *= 1.0 - ks_pd_clamp(fraction, 0.0, 1.0);
+    /* MODEL.md 5: S_new := (1 - f) S_new, S_nc := (1 - f) S_nc (Moda-Sava 2019 photo-ablation
+     * of the spines formed after the drug, whether or not they have been consolidated). */
+    double keep = 1.0 - ks_pd_clamp(fraction, 0.0, 1.0);
+    z[KS_PD_SNEW] *= keep;
+    z[KS_PD_SNC] *= keep;
 }
 
 void ks_pd_noise_params(const ks_pd_patient *pp, double *tau_h, double *sigma)

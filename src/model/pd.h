@@ -25,9 +25,9 @@
 #include <stddef.h>
 
 /* ---------------------------------------------------------------------------------------------
- * State layout (MODEL.md section 0 table; 27 ODE states). Units: fractions or "x baseline".
+ * State layout (MODEL.md section 0 table; 28 ODE states). Units: fractions or "x baseline".
  * Drug-free healthy baseline: B_I = B_P = Fb = Glx = Tol = 0, Bp = Bx = Rk = M = P = 1, P0 = 0,
- * Z = 0, S_new = 0, S_st = set point, L = 0, m = +-1 basin, E = A = R_th = 0.
+ * Z = 0, S_new = S_nc = 0, S_st = set point, L = 0, m = +-1 basin, E = A = R_th = 0.
  */
 enum {
     KS_PD_BI = 0, /* B_I interneuron NMDAR blocked fraction [0,1) */
@@ -49,6 +49,7 @@ enum {
     KS_PD_Z6,
     KS_PD_SNEW, /* S_new labile new spines, fraction of healthy density */
     KS_PD_SST,  /* S_st stable spines, fraction of healthy density */
+    KS_PD_SNC,  /* S_nc consolidated new spines, fraction of healthy density */
     KS_PD_L,    /* L acute synaptic lift */
     KS_PD_MOOD, /* m mood coordinate (depressed well near -1, healthy near +1) */
     KS_PD_HAB,  /* Hab depressive habit [0,1] */
@@ -85,6 +86,7 @@ enum {
     KS_PD_OUT_WINDOW,          /* plasticity_window, 0-1 */
     KS_PD_OUT_SPINES_LABILE,   /* spines_labile, fraction of healthy density */
     KS_PD_OUT_SPINES_STABLE,   /* spines_stable */
+    KS_PD_OUT_SPINES_NEW_CONS, /* spines_new_consolidated */
     KS_PD_OUT_SPINES_TOTAL,    /* spines_total */
     KS_PD_OUT_SPINE_FORMATION, /* spine_formation_rate, fraction of healthy density per h */
     KS_PD_OUT_LIFT,            /* acute_lift */
@@ -209,7 +211,7 @@ typedef struct { /* signalling.c, MODEL.md 4 */
 typedef struct { /* plasticity.c, MODEL.md 5 */
     double w50;
     int n_transit;
-    double mtt, g_f, v0, k_c, k_fade, k_h, l_s, r_self, phi_a;
+    double mtt, g_f, v0, k_c, k_fade, k_h, k_nc0, k_nc_s, l_s, r_self, phi_a;
 } ks_pd_spine_params;
 
 typedef struct { /* systems.c, MODEL.md 6 */

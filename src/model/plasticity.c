@@ -19,12 +19,20 @@ double ks_pd_spine_set_point(const ks_pd_spine_params *p, double sx, double a)
                      p->phi_a * ks_pd_clamp(a, 0.0, 1.0));
 }
 
+double ks_pd_spines_total(const double *z)
+{
+    return ks_pd_clamp(z[KS_PD_SST], 0.0, 1e6) + ks_pd_clamp(z[KS_PD_SNC], 0.0, 1e6) +
+           ks_pd_clamp(z[KS_PD_SNEW], 0.0, 1e6);
+}
+
 void ks_pd_spine_flows_at(const ks_pd_spine_params *p, const double *z, ks_pd_spine_flows *f)
 {
     int n = p->n_transit;
     double zlast = ks_pd_clamp(z[KS_PD_Z1 + n - 1], 0.0, 1e6);
     double snew = ks_pd_clamp(z[KS_PD_SNEW], 0.0, 1e6);
     double sst = ks_pd_clamp(z[KS_PD_SST], 0.0, 1e6);
+    double snc = ks_pd_clamp(z[KS_PD_SNC], 0.0, 1e6);
+    double sx = ks_pd_clamp(z[KS_PD_SX], 0.0, 1e6);
     double m = ks_pd_clamp(z[KS_PD_MOOD], -1e3, 1e3);
     double rth = ks_pd_clamp(z[KS_PD_RTH], 0.0, 1e6);
 
@@ -34,11 +42,17 @@ void ks_pd_spine_flows_at(const ks_pd_spine_params *p, const double *z, ks_pd_sp
      * from S_new to S_st only. */
     f->reinforcement = p->r_self * ks_pd_pos(0.5 * (1.0 + m)) + rth;
     f->set_point = ks_pd_spine_set_point(p, z[KS_PD_SX], z[KS_PD_A]);
-    /* F = g_F Z_n max(0, 1 + v0 - S_st): formation on vacant sites (Moda-Sava 2019 selective
-     * rescue; v0 > 0, Phoumthipphavong 2016). */
-    f->formation = p->g_f * zlast * ks_pd_pos(1.0 + p->v0 - sst);
+    /* F = g_F Z_n max(0, 1 + v0 - S_st - S_nc): formation on vacant sites (Moda-Sava 2019
+     * selective rescue; v0 > 0, Phoumthipphavong 2016). */
+    f->formation = p->g_f * zlast * ks_pd_pos(1.0 + p->v0 - sst - snc);
     f->consolidation = p->k_c * f->reinforcement * f->window * snew;
     f->fade = p->k_fade * snew;
+    /* Consolidated new spines keep their identity (Moda-Sava 2019 ablated the spines formed
+     * after the drug, consolidated or not) and are eliminated at the slow turnover of persistent
+     * adult spines, k_nc0 (Phoumthipphavong 2016: the rise lasts two weeks with elimination
+     * unchanged), plus an elimination that grows with the stress load (glucocorticoids raise
+     * spine elimination: Liston & Gan 2011 PNAS 108:16074), k_nc_s Sx. */
+    f->elimination = (p->k_nc0 + p->k_nc_s * sx) * snc;
     f->homeostasis = p->k_h * (f->set_point - sst);
 }
 
@@ -55,8 +69,9 @@ void ks_pd_spine_rhs(const ks_pd_spine_params *p, const ks_pd_spine_flows *f, co
         zdot[KS_PD_Z1 + i] = i < n ? k_tr * (in - zi) : 0.0;
         in = zi;
     }
-    /* dS_new/dt = F - k_c Rf W S_new - k_fade S_new; dS_st/dt = k_c Rf W S_new + k_h (S_set -
-     * S_st) (two-pool tagging-and-capture form). */
+    /* dS_new/dt = F - k_c Rf W S_new - k_fade S_new (tagging and capture: Frey & Morris 1997);
+     * dS_nc/dt = k_c Rf W S_new - (k_nc0 + k_nc_s Sx) S_nc; dS_st/dt = k_h (S_set - S_st). */
     zdot[KS_PD_SNEW] = f->formation - f->consolidation - f->fade;
-    zdot[KS_PD_SST] = f->consolidation + f->homeostasis;
+    zdot[KS_PD_SNC] = f->consolidation - f->elimination;
+    zdot[KS_PD_SST] = f->homeostasis;
 }

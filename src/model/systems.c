@@ -3,6 +3,7 @@
  */
 #include "systems.h"
 #include "pd_util.h"
+#include "plasticity.h"
 
 double ks_pd_pfc(const ks_pd_sys_params *p, double s_tot)
 {
@@ -29,7 +30,7 @@ double ks_pd_opioid_gate(const ks_pd_sys_params *p, double occ_mu)
 void ks_pd_sys_algebra(const ks_pd_sys_params *p, const double *z, double cadss_rel, double occ_mu,
                        ks_pd_sys_out *o)
 {
-    double s_tot = ks_pd_clamp(z[KS_PD_SST], 0.0, 1e6) + ks_pd_clamp(z[KS_PD_SNEW], 0.0, 1e6);
+    double s_tot = ks_pd_spines_total(z);
     o->c_pfc = ks_pd_pfc(p, s_tot);
     o->rum = ks_pd_rumination(p, z[KS_PD_MOOD], o->c_pfc, cadss_rel);
     o->g_op = ks_pd_opioid_gate(p, occ_mu);
