@@ -17,9 +17,9 @@
  *     points (the patient's state and two perturbed states, each with the inputs of a random PK
  *     state at a random time of the first day); the forward differences (Dennis & Schnabel 1996,
  *     5.4) then perturb structurally orthogonal columns together (Curtis, Powell & Reid 1974:
- *     11 evaluations instead of 27 for today's mechanism), and I/(h gamma) - J is factored in
+ *     12 evaluations instead of 28 for today's mechanism), and I/(h gamma) - J is factored in
  *     block lower-triangular form (Tarjan 1972 components, Duff & Reid 1978: today 21 scalar
- *     blocks and one 6 x 6 block), so a refactorisation after a change of h costs almost
+ *     blocks and one 7 x 7 block), so a refactorisation after a change of h costs almost
  *     nothing. A dependence the probes miss (e.g. one that only an intervention absent from the
  *     first segment switches on) only makes J less exact; the step-size control keeps the error.
  *   - Not kept (measured, docs/BENCHMARK.md): a multirate treatment of the noise-driven mood

@@ -6,7 +6,7 @@
  * Semantics (the validation, the trials and the tests rely on them):
  *   - Start: PK state zero, mechanism state ks_pd_initial_state (the patient's drug-free steady
  *     state) at t = 0. Doses, events and output times are >= 0.
- *   - The system y = [PK states reachable from the doses | 27 mechanism states] (model.h) is
+ *   - The system y = [PK states reachable from the doses | 28 mechanism states] (model.h) is
  *     integrated by CVODE, re-initialised at every discontinuity: a dose (bolus or infusion
  *     start), the end of an infusion, every event, the end of an interval event (mTOR block,
  *     stress episode) and the close of a treatment session. No step crosses one (stop time).
