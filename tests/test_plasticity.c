@@ -105,6 +105,8 @@ int main(void)
                         1e-12, 1e-15);
             CHECK_CLOSE(out[KS_PD_OUT_SPINES_TOTAL], z[KS_PD_SST] + z[KS_PD_SNC] + z[KS_PD_SNEW],
                         1e-15, 0.0);
+            CHECK_CLOSE(out[KS_PD_OUT_SPINES_STABLE], z[KS_PD_SST] + z[KS_PD_SNC], 1e-15, 0.0);
+            CHECK(out[KS_PD_OUT_SPINES_NEW_CONS] == z[KS_PD_SNC]);
             CHECK_CLOSE(wnd, (z[KS_PD_P] - 1.0) / (w50 + z[KS_PD_P] - 1.0), 1e-12, 0.0);
         }
     }

@@ -505,7 +505,9 @@ void ks_pd_outputs(const ks_pd_patient *pp, const double *z, const ks_pd_input *
     out[KS_PD_OUT_PROTEIN] = z[KS_PD_P];
     out[KS_PD_OUT_WINDOW] = g.spine.window;
     out[KS_PD_OUT_SPINES_LABILE] = z[KS_PD_SNEW];
-    out[KS_PD_OUT_SPINES_STABLE] = z[KS_PD_SST];
+    /* consolidated spines: the stable pool and the consolidated new spines (MODEL.md 5) */
+    out[KS_PD_OUT_SPINES_STABLE] =
+        ks_pd_clamp(z[KS_PD_SST], 0.0, 1e6) + ks_pd_clamp(z[KS_PD_SNC], 0.0, 1e6);
     out[KS_PD_OUT_SPINES_NEW_CONS] = z[KS_PD_SNC];
     out[KS_PD_OUT_SPINES_TOTAL] = g.s_tot;
     out[KS_PD_OUT_SPINE_FORMATION] = g.spine.formation;

@@ -85,8 +85,8 @@ enum {
     KS_PD_OUT_PROTEIN,         /* synaptic_protein, x baseline */
     KS_PD_OUT_WINDOW,          /* plasticity_window, 0-1 */
     KS_PD_OUT_SPINES_LABILE,   /* spines_labile, fraction of healthy density */
-    KS_PD_OUT_SPINES_STABLE,   /* spines_stable */
-    KS_PD_OUT_SPINES_NEW_CONS, /* spines_new_consolidated */
+    KS_PD_OUT_SPINES_STABLE,   /* spines_stable: all consolidated spines, S_st + S_nc */
+    KS_PD_OUT_SPINES_NEW_CONS, /* spines_new_consolidated: S_nc, the part formed after a drug */
     KS_PD_OUT_SPINES_TOTAL,    /* spines_total */
     KS_PD_OUT_SPINE_FORMATION, /* spine_formation_rate, fraction of healthy density per h */
     KS_PD_OUT_LIFT,            /* acute_lift */
