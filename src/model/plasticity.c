@@ -39,7 +39,7 @@ void ks_pd_spine_flows_at(const ks_pd_spine_params *p, const double *z, ks_pd_sp
     f->window = ks_pd_window(p, z[KS_PD_P]);
     /* Rf = r_self (1 + m)/2 + R_th: the person's own activity plus therapy (synaptic tagging
      * and capture, Frey & Morris 1997); (1 + m)/2 kept >= 0 so that consolidation is a flow
-     * from S_new to S_st only. */
+     * from S_new to S_nc only. */
     f->reinforcement = p->r_self * ks_pd_pos(0.5 * (1.0 + m)) + rth;
     f->set_point = ks_pd_spine_set_point(p, z[KS_PD_SX], z[KS_PD_A]);
     /* F = g_F Z_n max(0, 1 + v0 - S_st - S_nc): formation on vacant sites (Moda-Sava 2019
