@@ -18,14 +18,23 @@ is printed with its score, the number of passes, the misses and the passes withi
 band edge. The search of stage 4c (17 evaluations from the start below) found no point above
 55 passes; the table keeps the hand values (c = 1, i.e. no rescaling).
 
+A second mode, --es SEED, is the (1+1) evolution strategy of the same stage: from START (or
+the point of --start JSON), each evaluation perturbs one to three randomly chosen parameters
+of ES_SET (lognormal steps of SD sigma, or additive steps of SD sigma/2 for the additive ones),
+keeps the move when the score does not fall, and adapts sigma (x1.5 on success, x0.9 on
+failure, within 0.02-0.3). It runs --evals evaluations.
+
 usage: tools/calibrate_stage4c.py [--ketasim PATH] [--params FILE] [--rounds N]
+                                  [--es SEED [--start JSON] [--evals N]]
 """
 
 import argparse
 import csv
 import io
 import json
+import math
 import os
+import random
 import subprocess
 import sys
 import tempfile
@@ -36,6 +45,11 @@ START = {"stress_scale": 1.5, "spine.g_f": 1.0, "mood.k_l": 2.1, "ssri.beta_s": 
 STEP = {"stress_scale": 0.1, "spine.g_f": 0.08, "mood.k_l": 0.12, "ssri.beta_s": 0.08,
         "spine.k_nc_s": 0.0005, "spine.v0": 0.04}
 FIXED = {"circ.g_fb": 0.84}
+# The evolution strategy's parameters: name -> "log" (multiplicative step) or "add".
+ES_SET = {"stress_scale": "log", "spine.g_f": "log", "mood.k_l": "log", "ssri.beta_s": "add",
+          "spine.k_nc_s": "log", "spine.v0": "log", "mood.w_l": "log", "clin.r_lift": "log",
+          "mood.sigma_nu": "log", "plc.delta_s": "log", "mood.t0": "add",
+          "pop.hab_per_fail": "log"}
 # Human products of the stress load Sx kept when the animal stress loss is scaled by c.
 STRESS_SCALED = {"spine.l_s": 1, "pop.sigma_median": -1, "sys.rho_rum": -1, "sys.a_si": 1,
                  "spine.k_nc_s": 1}
@@ -109,6 +123,9 @@ def main():
     ap.add_argument("--ketasim", default=os.path.join(here, "build", "ketasim"))
     ap.add_argument("--params", default=os.path.join(here, "data", "parameters.csv"))
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--es", type=int, metavar="SEED", help="run the evolution strategy")
+    ap.add_argument("--start", help="JSON object of start values (default START)")
+    ap.add_argument("--evals", type=int, default=40)
     a = ap.parse_args()
     lines = read_table(a.params)
     tmp = tempfile.mkdtemp(prefix="ks_stage4c_")
@@ -116,7 +133,7 @@ def main():
     cache = {}
 
     def evaluate(x):
-        key = tuple(round(x[p], 9) for p in START)
+        key = tuple(sorted((p, round(v, 9)) for p, v in x.items()))
         if key not in cache:
             write_table(lines, overrides_of(x, lines), table)
             r = subprocess.run([a.ketasim, "validate", "--json", "--params", table],
@@ -129,6 +146,34 @@ def main():
             print(time.strftime("%H:%M:%S"), json.dumps(x), "score %.3f pass %d" % (s, n),
                   "miss", " ".join(miss), "edge", " ".join(edge), flush=True)
         return cache[key]
+
+    if a.es is not None:
+        rng = random.Random(a.es)
+        x = dict(START)
+        if a.start:
+            with open(a.start) as f:
+                x.update(json.load(f))
+        for p in ES_SET:
+            if p not in x:
+                x[p] = base_value(lines, p)
+        best, sigma = evaluate(x), 0.08
+        for _ in range(a.evals):
+            y = dict(x)
+            for p in rng.sample(sorted(ES_SET), rng.choice([1, 2, 3])):
+                if ES_SET[p] == "log":
+                    y[p] = x[p] * math.exp(rng.gauss(0.0, sigma))
+                else:
+                    y[p] = x[p] + rng.gauss(0.0, 0.5 * sigma)
+            y["ssri.beta_s"] = max(0.0, y["ssri.beta_s"])
+            y["stress_scale"] = max(1.0, y["stress_scale"])
+            r = evaluate(y)
+            if r[0] >= best[0]:
+                x, best, sigma = y, r, min(0.3, 1.5 * sigma)
+                print("accept", flush=True)
+            else:
+                sigma = max(0.02, 0.9 * sigma)
+        print("best", json.dumps(x), "score %.3f pass %d" % best[:2])
+        return
 
     x, step = dict(START), dict(STEP)
     best = evaluate(x)
