@@ -102,28 +102,37 @@ static void conc_map_eval(const ks_model *m, const double *y, ks_pd_input *in)
     }
 }
 
+/* unit[q][s]: concentration q of ks_pd_input_from_pk at the unit vector of full PK state s (a
+ * linear map, so the unit vectors give it exactly). */
+static void conc_unit_responses(const ks_pk_system *pk, double unit[KS_MODEL_NCONC][KS_PK_MAXN])
+{
+    double xs[KS_PK_MAXN];
+    memset(xs, 0, sizeof xs);
+    for (int s = 0; s < pk->n; s++) {
+        ks_pd_input in;
+        ks_pd_input_init(&in);
+        xs[s] = 1.0;
+        ks_pd_input_from_pk(pk, xs, &in);
+        xs[s] = 0.0;
+        for (size_t q = 0; q < KS_MODEL_NCONC; q++) {
+            unit[q][s] = conc_field(&in, q);
+        }
+    }
+}
+
 /* Builds the concentration map: each concentration of ks_pd_input_from_pk is matched, by its
- * values at every unit vector of the PK state, to the effect-site output that produces it;
- * then the map is checked bitwise against ks_pd_input_from_pk at pseudo-random PK states.
- * On any mismatch conc_ok stays 0 (the generic evaluation is used). */
-static void conc_map_setup(ks_model *m)
+ * values at every unit vector of the PK state (`unit`), to the effect-site output that
+ * produces it; then the map is checked bitwise against ks_pd_input_from_pk at pseudo-random PK
+ * states. On any mismatch conc_ok stays 0 (the generic evaluation is used). */
+static void conc_map_setup(ks_model *m, double unit[KS_MODEL_NCONC][KS_PK_MAXN])
 {
     const ks_pk_system *pk = m->pk;
     m->conc_ok = 0;
     m->n_conc = 0;
-    double xs[KS_PK_MAXN];
-    memset(xs, 0, sizeof xs);
     for (size_t q = 0; q < KS_MODEL_NCONC; q++) {
-        /* values of this concentration at every unit vector of the full state */
-        double val[KS_PK_MAXN];
+        const double *val = unit[q];
         int any = 0;
         for (int s = 0; s < pk->n; s++) {
-            ks_pd_input in;
-            ks_pd_input_init(&in);
-            xs[s] = 1.0;
-            ks_pd_input_from_pk(pk, xs, &in);
-            xs[s] = 0.0;
-            val[s] = conc_field(&in, q);
             any |= val[s] != 0.0;
         }
         if (!any) {
@@ -217,21 +226,18 @@ ks_status ks_model_setup(ks_ctx *ctx, ks_model *m, const ks_pk_system *pk, const
     m->conc_ok = 0;
     m->n_conc = 0;
     if (pd) {
+        double unit[KS_MODEL_NCONC][KS_PK_MAXN];
+        conc_unit_responses(pk, unit);
         for (int c = 0; c < m->n_pk; c++) {
-            ks_pd_input in;
-            ks_pd_input_init(&in);
-            m->xfull[m->pk_full[c]] = 1.0;
-            ks_pd_input_from_pk(pk, m->xfull, &in);
-            m->xfull[m->pk_full[c]] = 0.0;
             int reads = 0;
             for (size_t q = 0; q < KS_MODEL_NCONC; q++) {
-                reads |= conc_field(&in, q) != 0.0;
+                reads |= unit[q][m->pk_full[c]] != 0.0;
             }
             if (reads) {
                 m->read[m->n_read++] = c;
             }
         }
-        conc_map_setup(m);
+        conc_map_setup(m, unit);
     }
     ks_model_clear_inputs(m);
     return KS_OK;
