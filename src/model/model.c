@@ -14,6 +14,7 @@
 #include "model/model.h"
 
 #include "core/internal.h"
+#include "core/rng.h"
 
 #include <float.h>
 #include <math.h>
@@ -167,13 +168,13 @@ static void conc_map_setup(ks_model *m, double unit[KS_MODEL_NCONC][KS_PK_MAXN])
             }
         }
     }
-    /* bitwise check at pseudo-random carried states (a fixed linear congruential sequence) */
-    unsigned long long seed = 0x636f6e63ULL;
+    /* bitwise check at pseudo-random carried states (one fixed stream of core/rng.h) */
+    ks_rng r;
+    ks_rng_init(&r, 0x636f6e63ULL, 0, 0, 0);
     double y[KS_PK_MAXN];
     for (int trial = 0; trial < 4; trial++) {
         for (int c = 0; c < m->n_pk; c++) {
-            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
-            y[c] = (double)(seed >> 11) * (1.0 / 9007199254740992.0) * 10.0;
+            y[c] = 10.0 * ks_rng_uniform(&r);
             m->xfull[m->pk_full[c]] = y[c];
         }
         ks_pd_input a, b;

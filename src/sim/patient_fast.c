@@ -38,13 +38,13 @@
 #include "sim/patient_fast.h"
 
 #include "core/internal.h"
+#include "core/rng.h"
 #include "solve/fast_pk.h"
 #include "solve/rosw.h"
 #include "solve/sparse_jac.h"
 
 #include <float.h>
 #include <math.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -202,14 +202,6 @@ static void rhs_fixed_input(const double *z, double *fz, void *user)
     ks_pd_rhs(f->m->pd, f->jt, z, &f->jin, fz);
 }
 
-/* Uniform deviate in (0, 1) from a 64-bit linear congruential sequence (Knuth, TAOCP 2, 3.3.4
- * table 1, MMIX multiplier); only the pattern probes use it, always from the same seed. */
-static double probe_uniform(uint64_t *s)
-{
-    *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
-    return ((double)(*s >> 11) + 0.5) * (1.0 / 9007199254740992.0);
-}
-
 /* The structural pattern of the mechanism Jacobian, probed at the patient's state z0 and at
  * two perturbed states, each with the inputs of a random PK state (every drug the patient's PK
  * carries present) at a random time of the first day (noise between its knots) and the
@@ -217,18 +209,20 @@ static double probe_uniform(uint64_t *s)
  * dependence visible at none of the probes only makes the W-method's J less exact. */
 static void probe_pattern(ks_fast_integ *f, const double *z0)
 {
-    uint64_t seed = 0x6b6574617369ULL;
+    /* the probe points: one fixed stream of core/rng.h, the same for every patient */
+    ks_rng r;
+    ks_rng_init(&r, 0x6b6574617369ULL, 0, 0, 0);
     double xr[KS_PK_MAXN], zr[NZ];
     memset(f->pat, 0, sizeof f->pat);
     for (int p = 0; p < 3; p++) {
         for (int i = 0; i < f->np; i++) {
-            xr[i] = 0.05 + probe_uniform(&seed);
+            xr[i] = 0.05 + ks_rng_uniform(&r);
         }
         for (int i = 0; i < NZ; i++) {
-            double a = probe_uniform(&seed) - 0.5, b = probe_uniform(&seed) - 0.5;
+            double a = ks_rng_uniform(&r) - 0.5, b = ks_rng_uniform(&r) - 0.5;
             zr[i] = p == 0 ? z0[i] : z0[i] * (1.0 + 0.2 * a) + 0.02 * b;
         }
-        f->jt = 24.0 * probe_uniform(&seed);
+        f->jt = 24.0 * ks_rng_uniform(&r);
         ks_model_pd_input(f->m, f->jt, xr, &f->jin);
         ks_spj_probe(NZ, zr, rhs_fixed_input, f, f->zpert, f->fpert, f->ft, f->pat);
         f->s.rhs_evals += 2 * NZ + 1;
