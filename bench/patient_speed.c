@@ -117,16 +117,15 @@ static ks_status run_one(ks_ctx *ctx, const ks_model_typical *typ, ks_sim_worksp
     return ks_sim_patient(ctx, typ, ws, &run, c->sel, c->n_sel, out, stats);
 }
 
-/* Times N patients on one path; returns ms per patient (negative on failure). */
+/* Times patients i0..n-1 on one path; returns ms per timed patient (negative on failure). */
 static double time_path(ks_ctx *ctx, const ks_model_typical *typ, ks_sim_workspace *ws, course *c,
-                        int n, double *out, ks_solver_stats *stats)
+                        int i0, int n, double *out, ks_solver_stats *stats)
 {
     memset(stats, 0, sizeof *stats);
     const char *dump = getenv("KS_BENCH_DUMP");
     FILE *fd = dump ? fopen(dump, "wb") : NULL;
     double cpu = 0.0;
-    const char *first = getenv("KS_BENCH_FIRST");
-    for (int i = first ? atoi(first) : 0; i < n; i++) {
+    for (int i = i0; i < n; i++) {
         double t0 = now_s();
         if (run_one(ctx, typ, ws, c, i, out, stats) != KS_OK) {
             fprintf(stderr, "patient %d: %s\n", i, ks_ctx_message(ctx));
@@ -143,7 +142,7 @@ static double time_path(ks_ctx *ctx, const ks_model_typical *typ, ks_sim_workspa
     if (fd) {
         fclose(fd);
     }
-    return 1e3 * cpu / n;
+    return 1e3 * cpu / (n - i0);
 }
 
 static void print_stats(const char *name, double ms, const ks_solver_stats *s, int n)
@@ -190,21 +189,27 @@ int main(int argc, char **argv)
     const char *only = getenv("KS_BENCH_ONLY");
     const int do_ref = !only || strcmp(only, "fast") != 0;
     const int do_fast = !only || strcmp(only, "cvode") != 0;
+    const char *first = getenv("KS_BENCH_FIRST");
+    const int i0 = first ? atoi(first) : 0;
+    if (i0 < 0 || i0 >= n) {
+        fprintf(stderr, "KS_BENCH_FIRST=%s: must be 0..%d\n", first, n - 1);
+        return 1;
+    }
     ks_solver_stats sref, sfast;
     memset(&sref, 0, sizeof sref);
     memset(&sfast, 0, sizeof sfast);
-    double ms_ref = do_ref ? time_path(ctx, &typ, wref, &c, n, out, &sref) : 0.0;
-    double ms_fast = do_fast ? time_path(ctx, &typ, wfast, &c, n, out, &sfast) : 0.0;
+    double ms_ref = do_ref ? time_path(ctx, &typ, wref, &c, i0, n, out, &sref) : 0.0;
+    double ms_fast = do_fast ? time_path(ctx, &typ, wfast, &c, i0, n, out, &sfast) : 0.0;
     if (ms_ref < 0.0 || ms_fast < 0.0) {
         return 1;
     }
     char name[32];
     snprintf(name, sizeof name, "cvode %g", rtol);
     if (do_ref) {
-        print_stats(name, ms_ref, &sref, n);
+        print_stats(name, ms_ref, &sref, n - i0);
     }
     if (do_fast) {
-        print_stats("fast", ms_fast, &sfast, n);
+        print_stats("fast", ms_fast, &sfast, n - i0);
         printf("patient-days per second per core (fast): %.0f\n", 28.0 * 1e3 / ms_fast);
     }
     if (do_ref && do_fast) {
