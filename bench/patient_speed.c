@@ -124,6 +124,10 @@ static double time_path(ks_ctx *ctx, const ks_model_typical *typ, ks_sim_workspa
     memset(stats, 0, sizeof *stats);
     const char *dump = getenv("KS_BENCH_DUMP");
     FILE *fd = dump ? fopen(dump, "wb") : NULL;
+    if (dump && !fd) {
+        fprintf(stderr, "KS_BENCH_DUMP=%s: cannot open for writing\n", dump);
+        return -1.0;
+    }
     double cpu = 0.0;
     for (int i = i0; i < n; i++) {
         double t0 = now_s();
