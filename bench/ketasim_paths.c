@@ -4,9 +4,11 @@
  * the hourly grid. Prints one line "path=P patients=N wall_s=W steps_per_patient=S".
  *
  * Usage: ketasim_paths PATH N DAYS SEED RTOL ATOL OUT.csv
- *   PATH: reference (CVODE through ks_sim_patient) or fast (the fast path, when the library
- *   has one: the build defines KS_BENCH_HAVE_FAST when include/ketasim.h names
- *   KS_SOLVER_FAST; otherwise this prints "path=fast unavailable" and exits 3).
+ *   PATH: reference (CVODE through ks_sim_patient, at RTOL/ATOL), fast (the fast path at the
+ *   same RTOL/ATOL on its mechanism states, when the library has one: the build defines
+ *   KS_BENCH_HAVE_FAST when include/ketasim.h names KS_SOLVER_FAST; otherwise this prints
+ *   "path=fast unavailable" and exits 3) or fast-default (the fast path at its own default
+ *   tolerances, what `ketasim trial` uses; RTOL/ATOL ignored).
  *
  * Timed: the loop over patients (building each patient's PK system and mechanism parameters,
  * drawing its noise path and integrating). Not timed: sampling the population, writing the CSV.
@@ -28,7 +30,8 @@ static double clock_s(clockid_t id)
 int main(int argc, char **argv)
 {
     if (argc != 8) {
-        fprintf(stderr, "usage: ketasim_paths reference|fast N DAYS SEED RTOL ATOL OUT.csv\n");
+        fprintf(stderr,
+                "usage: ketasim_paths reference|fast|fast-default N DAYS SEED RTOL ATOL OUT.csv\n");
         return 2;
     }
     const char *path = argv[1];
@@ -36,7 +39,7 @@ int main(int argc, char **argv)
     ks_sim_options_init(&opt);
     if (strcmp(path, "reference") == 0) {
         opt.solver = KS_SOLVER_CVODE;
-    } else if (strcmp(path, "fast") == 0) {
+    } else if (strcmp(path, "fast") == 0 || strcmp(path, "fast-default") == 0) {
 #ifdef KS_BENCH_HAVE_FAST
         opt.solver = KS_SOLVER_FAST;
 #else
@@ -44,7 +47,8 @@ int main(int argc, char **argv)
         return 3;
 #endif
     } else {
-        fprintf(stderr, "ketasim_paths: PATH must be reference or fast (got %s)\n", path);
+        fprintf(stderr, "ketasim_paths: PATH must be reference, fast or fast-default (got %s)\n",
+                path);
         return 2;
     }
     size_t n = (size_t)bench_arg(argv[2], "N", 1, 10000000);
@@ -52,6 +56,12 @@ int main(int argc, char **argv)
     uint64_t seed = (uint64_t)bench_arg(argv[4], "SEED", 0, (unsigned long)-1);
     opt.rtol = strtod(argv[5], NULL);
     opt.atol = strtod(argv[6], NULL);
+#ifdef KS_BENCH_HAVE_FAST
+    if (strcmp(path, "fast") == 0) {
+        opt.fast_rtol = opt.rtol; /* the benchmark's tolerances, as in every other tool */
+        opt.fast_atol = opt.atol;
+    }
+#endif
     const char *out_path = argv[7];
 
     int rc = 1;

@@ -134,13 +134,18 @@ typedef enum {
     KS_SOLVER_CLOSED_FORM, /* exact solution of the linear PK by superposition of doses */
     KS_SOLVER_FAST         /* fast path: exact PK propagators + Rosenbrock-W (ROS34PW2) for the
                               mechanism; agrees with CVODE within the tolerance stated in
-                              docs/API.md "Fast path"; rtol/atol apply to CVODE only */
+                              docs/API.md "Fast path" at its default fast_rtol/fast_atol */
 } ks_solver_kind;
 
 typedef struct {
     ks_solver_kind solver;
     double rtol; /* relative tolerance (CVODE); default 1e-8 */
     double atol; /* absolute tolerance in state units (umol or uM); default 1e-12 */
+    /* Local error tolerances of the fast path's mechanism states (weighted RMS norm of the
+     * embedded error estimate; its PK is exact): defaults 1e-5 and 1e-6 (docs/API.md "Fast
+     * path"). Ignored by the other solvers. */
+    double fast_rtol;
+    double fast_atol;
 } ks_sim_options;
 
 /* Fills `opt` with the defaults. */

@@ -327,6 +327,67 @@ static void scenarios(ks_ctx *ctx, const ks_model_typical *typ)
     ks_sim_workspace_free(wfast);
 }
 
+/* The fast path's own tolerances (ks_sim_options.fast_rtol/fast_atol): rejected when not
+ * positive and finite; tightened, the default course completes (at atol 1e-10 the start of an
+ * infusion needs steps below the smallest ladder rung of fast_pk.h) and comes closer to the
+ * reference, whose tolerances (1e-8, 1e-12) are tighter than both. */
+static void tolerances(ks_ctx *ctx, const ks_model_typical *typ)
+{
+    const double bad[][2] = {{0.0, 1e-6}, {-1e-6, 1e-6}, {1.5, 1e-6}, {1e-5, 0.0}, {1e-5, NAN}};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        ks_sim_options o;
+        ks_sim_options_init(&o);
+        o.solver = KS_SOLVER_FAST;
+        o.fast_rtol = bad[k][0];
+        o.fast_atol = bad[k][1];
+        ks_sim_workspace *w = ks_sim_workspace_create(ctx, &o);
+        CHECK(w == NULL && ks_ctx_status(ctx) == KS_ERR_USAGE);
+        ks_sim_workspace_free(w);
+    }
+    ks_sim_options oref, odef, otight;
+    ks_sim_options_init(&oref);
+    ks_sim_options_init(&odef);
+    odef.solver = KS_SOLVER_FAST;
+    CHECK(odef.fast_rtol == 1e-5 && odef.fast_atol == 1e-6);
+    otight = odef;
+    otight.fast_rtol = 1e-7;
+    otight.fast_atol = 1e-10;
+    ks_sim_workspace *wref = ks_sim_workspace_create(ctx, &oref);
+    ks_sim_workspace *wdef = ks_sim_workspace_create(ctx, &odef);
+    ks_sim_workspace *wtight = ks_sim_workspace_create(ctx, &otight);
+    static scen s;
+    memset(&s, 0, sizeof s);
+    s.name = "default course, fast path at rtol 1e-7, atol 1e-10";
+    const double days[6] = {0, 2, 4, 7, 9, 11};
+    for (int i = 0; i < 6; i++) {
+        infusion(&s.d[s.nd++], 24.0 * days[i] + 9.0, 35.0);
+    }
+    grid(&s, 336.0, 1.0);
+    s.mech = 1;
+    s.noise = 1;
+    size_t n_sel = 0;
+    int ok = wref && wdef && wtight && run_path(ctx, typ, wref, &s, g_ref, &n_sel) == KS_OK &&
+             run_path(ctx, typ, wdef, &s, g_fast, &n_sel) == KS_OK &&
+             run_path(ctx, typ, wtight, &s, g_fast2, &n_sel) == KS_OK;
+    CHECK(ok);
+    if (ok) {
+        const double *a = g_ref + (KS_SIM_OUT_PD + KS_PD_OUT_MADRS) * s.nt;
+        const double *b = g_fast + (KS_SIM_OUT_PD + KS_PD_OUT_MADRS) * s.nt;
+        const double *c = g_fast2 + (KS_SIM_OUT_PD + KS_PD_OUT_MADRS) * s.nt;
+        double d_def = 0.0, d_tight = 0.0;
+        for (size_t k = 0; k < s.nt; k++) {
+            d_def = fmax(d_def, fabs(b[k] - a[k]));
+            d_tight = fmax(d_tight, fabs(c[k] - a[k]));
+        }
+        printf("  %s: madrs %.3g points (defaults: %.3g)\n", s.name, d_tight, d_def);
+        CHECK(d_tight < d_def);
+        CHECK(d_tight <= 1e-3);
+    }
+    ks_sim_workspace_free(wref);
+    ks_sim_workspace_free(wdef);
+    ks_sim_workspace_free(wtight);
+}
+
 /* ---- 4. sparse Jacobian ---- */
 
 #define SPN 24
@@ -543,6 +604,9 @@ int main(void)
     test_sparse();
     if (typ.pk) {
         scenarios(ctx, &typ);
+    }
+    if (typ.pk && typ.pd) {
+        tolerances(ctx, &typ);
     }
     if (typ.pk && typ.pd) {
         test_inputs(ctx, &typ);

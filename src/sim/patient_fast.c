@@ -27,10 +27,11 @@
  *     -19 % time, agreement with the reference 2-6x worse); a predictive step-size controller
  *     (Gustafsson 1994; it took more steps here); a looser tolerance (rtol 2e-5: 20 % faster,
  *     5-10x larger differences from the reference).
- * Step-size control on the embedded order-2 solution (weighted RMS norm, KS_FAST_RTOL/ATOL; the
+ * Step-size control on the embedded order-2 solution (weighted RMS norm, fast_rtol/fast_atol of
+ * ks_sim_options, defaults KS_FAST_RTOL_DEFAULT/ATOL_DEFAULT; the
  * classical controller h_new = h min(4, max(0.2, 0.9 err^{-1/3})), Hairer & Wanner II, IV.8); steps
- * are rounded down to the ladder of fast_pk.h (1 min ... 1 h, down to 1/16 min), at most
- *     KS_FAST_HMAX, and shortened to 1 min after a dose, so that the propagators are reused.
+ * are rounded down to the ladder of fast_pk.h (1 min ... 1 h, down to 1/16 min, then halvings), at
+ * most KS_FAST_HMAX, and shortened to 1 min after a dose, so that the propagators are reused.
  *   - Outputs end a step; session samples (CADSS, sedation peaks) are interpolated inside the
  *     step: PK exactly, the mechanism by the cubic Hermite interpolant (z, f at both ends).
  * No allocation after ks_fast_create.
@@ -88,10 +89,11 @@ struct ks_fast_integ {
     int have_pattern;
     int jac_ok, lu_ok, jac_age;
     double h_lu, h;
+    double rtol, atol; /* step-size control (ks_fast_create) */
     ks_solver_stats s;
 };
 
-ks_fast_integ *ks_fast_create(ks_ctx *ctx)
+ks_fast_integ *ks_fast_create(ks_ctx *ctx, double rtol, double atol)
 {
     ks_fast_integ *f = ks_calloc(ctx, 1, sizeof *f);
     if (!f) {
@@ -103,6 +105,8 @@ ks_fast_integ *ks_fast_create(ks_ctx *ctx)
     }
     ks_rosw_init(&f->ros);
     f->h = KS_FAST_H_DOSE;
+    f->rtol = rtol;
+    f->atol = atol;
     return f;
 }
 
@@ -298,16 +302,23 @@ ks_status ks_fast_reset(ks_ctx *ctx, ks_fast_integ *f, double t0, const double *
     return KS_OK;
 }
 
-/* Largest ladder step <= h (at least the smallest rung). */
+/* Largest ladder step <= h. Below the smallest rung (1/16 min; tight tolerances need it at the
+ * start of an infusion) the ladder continues by halvings, quantum / 2^k, whose propagators
+ * fast_pk.h computes once and caches; without them a step the error test wants shorter than
+ * the smallest rung would be retried at that rung for ever. */
 static double ladder_step(double h)
 {
-    for (int s = KS_FASTPK_NSIZES - 1; s > 0; s--) {
+    for (int s = KS_FASTPK_NSIZES - 1; s >= 0; s--) {
         double hs = (double)ks_fast_pk_size(s) * KS_FASTPK_QUANTUM_H;
         if (hs <= h * (1.0 + 1e-12)) {
             return hs;
         }
     }
-    return (double)ks_fast_pk_size(0) * KS_FASTPK_QUANTUM_H;
+    double hs = (double)ks_fast_pk_size(0) * KS_FASTPK_QUANTUM_H;
+    while (hs > h * (1.0 + 1e-12) && hs > KS_FAST_HMIN) {
+        hs *= 0.5;
+    }
+    return hs;
 }
 
 /* One attempted step towards `target` (> f->t). *accepted = 1 when the step was taken. */
@@ -355,7 +366,7 @@ static ks_status try_step(ks_ctx *ctx, ks_fast_integ *f, double target, int *acc
                       f->err, f->work);
     double acc = 0.0;
     for (int i = 0; i < NZ; i++) {
-        double w = KS_FAST_ATOL + KS_FAST_RTOL * fmax(fabs(f->z[i]), fabs(f->z1[i]));
+        double w = f->atol + f->rtol * fmax(fabs(f->z[i]), fabs(f->z1[i]));
         double r = f->err[i] / w;
         acc += r * r;
     }

@@ -15,21 +15,18 @@
 #include "ketasim.h"
 #include "../model/model.h"
 
-/* Local error tolerances of the mechanism states (weighted RMS norm of the embedded error
- * estimate), chosen so that the fast path meets its stated agreement with the reference path
- * (docs/API.md, "Fast path"). A -D on the compiler's command line overrides them (experiments). */
-#ifndef KS_FAST_RTOL
-#define KS_FAST_RTOL 1e-5
-#endif
-#ifndef KS_FAST_ATOL
-#define KS_FAST_ATOL 1e-6
-#endif
+/* Default local error tolerances of the mechanism states (weighted RMS norm of the embedded
+ * error estimate; ks_sim_options.fast_rtol/fast_atol), chosen so that the fast path meets its
+ * stated agreement with the reference path (docs/API.md, "Fast path"). */
+#define KS_FAST_RTOL_DEFAULT 1e-5
+#define KS_FAST_ATOL_DEFAULT 1e-6
 /* Largest step, h (the mood-noise grid and the mood relaxation time, MODEL.md 15). */
 #define KS_FAST_HMAX 1.0
 
 typedef struct ks_fast_integ ks_fast_integ;
 
-ks_fast_integ *ks_fast_create(ks_ctx *ctx);
+/* rtol in (0, 1), atol > 0: the tolerances of the step-size control (the caller checks them). */
+ks_fast_integ *ks_fast_create(ks_ctx *ctx, double rtol, double atol);
 void ks_fast_free(ks_fast_integ *f);
 
 /* Binds the instance to the model of one patient (after ks_model_setup): computes the PK

@@ -237,12 +237,21 @@ ks_sim_workspace *ks_sim_workspace_create(ks_ctx *ctx, const ks_sim_options *opt
                 opt->rtol, opt->atol);
         return NULL;
     }
+    if (opt->solver == KS_SOLVER_FAST && (!(opt->fast_rtol > 0.0) || !(opt->fast_rtol < 1.0) ||
+                                          !(opt->fast_atol > 0.0) || !isfinite(opt->fast_atol))) {
+        ks_fail(ctx, KS_ERR_USAGE,
+                "ks_sim_workspace_create: fast-path tolerances must be positive and finite, "
+                "fast_rtol below 1 (got fast_rtol %g, fast_atol %g)",
+                opt->fast_rtol, opt->fast_atol);
+        return NULL;
+    }
     ks_sim_workspace *ws = ks_calloc(ctx, 1, sizeof *ws);
     if (!ws) {
         return NULL;
     }
     ws->opt = *opt;
-    if (opt->solver == KS_SOLVER_FAST && !(ws->fast = ks_fast_create(ctx))) {
+    if (opt->solver == KS_SOLVER_FAST &&
+        !(ws->fast = ks_fast_create(ctx, opt->fast_rtol, opt->fast_atol))) {
         free(ws);
         return NULL;
     }

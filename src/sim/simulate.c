@@ -16,6 +16,7 @@
 #include "sim/simulate.h"
 
 #include "core/internal.h"
+#include "sim/patient_fast.h"
 #include "sim/patient_sim.h"
 #include "sim/result_internal.h"
 
@@ -32,6 +33,8 @@ void ks_sim_options_init(ks_sim_options *opt)
     opt->solver = KS_SOLVER_CVODE;
     opt->rtol = 1e-8;
     opt->atol = 1e-12;
+    opt->fast_rtol = KS_FAST_RTOL_DEFAULT;
+    opt->fast_atol = KS_FAST_ATOL_DEFAULT;
 }
 
 /* Output columns of a scenario (indices into the ks_sim_output list). */
