@@ -4,7 +4,7 @@
 # usage: scripts/deps.sh [build|test|ci]   (default build)
 set -euo pipefail
 what=${1:-build}
-pkgs=(build-essential cmake pkg-config libsundials-dev libcjson-dev)
+pkgs=(build-essential cmake pkg-config libsundials-dev libsuitesparse-dev libcjson-dev)
 case "$what" in
   build) pkgs+=(libopenmpi-dev openmpi-bin) ;;
   test) pkgs+=(libopenmpi-dev openmpi-bin python3) ;;

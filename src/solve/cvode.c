@@ -1,7 +1,20 @@
 /*
- * cvode.c -- the reference integrator: SUNDIALS CVODE 6 (variable-order BDF, Newton iteration
- * with a dense LU linear solver; the system's Jacobian when it gives one (CVodeSetJacFn),
- * CVODE's difference-quotient Jacobian otherwise) behind ks_integrator_type.
+ * cvode.c -- the reference integrator: SUNDIALS CVODE 6 (variable-order BDF, Newton iteration)
+ * behind ks_integrator_type. Linear solver: for a system that gives its Jacobian, the sparse
+ * direct solver KLU (Davis & Palamadai Natarajan, ACM Trans Math Softw 37:36, 2010; SUNDIALS'
+ * SUNLinSol_KLU) on a compressed-column copy of it; otherwise dense LU with CVODE's
+ * difference-quotient Jacobian.
+ *
+ * Sparse pattern: the union of the nonzeros of every Jacobian the system has returned since the
+ * last reset, plus the diagonal (which CVODE's I - gamma J needs). Within an integration it only
+ * grows: an entry once seen stays, with an explicit zero when it vanishes, and a growth makes KLU
+ * redo its symbolic analysis before the next factorisation (SUNLinSol_KLUReInit, partial). Every
+ * reset starts again from the diagonal, so that a result never depends on what the integrator
+ * solved before (the fill-reducing ordering follows the pattern, and with it the rounding). CVODE's
+ * saved Jacobian is always a copy of the last evaluated one, so every matrix KLU factors has the
+ * pattern of its symbolic analysis. The linear algebra changes, not the method: the Newton
+ * iteration, its convergence test and the error control are CVODE's. For the model (48 states,
+ * about 150 entries) the dense LU took two thirds of the reference path's time (docs/BENCHMARK.md).
  *
  * Contract with the driver: reset() at the start and after every discontinuity (dose event)
  * re-initialises CVODE (CVodeReInit), so that no step ever crosses a dose; advance() sets the
@@ -21,7 +34,9 @@
 #include <nvector/nvector_serial.h>
 #include <sundials/sundials_context.h>
 #include <sunlinsol/sunlinsol_dense.h>
+#include <sunlinsol/sunlinsol_klu.h>
 #include <sunmatrix/sunmatrix_dense.h>
+#include <sunmatrix/sunmatrix_sparse.h>
 
 #include <float.h>
 #include <math.h>
@@ -35,8 +50,14 @@
 typedef struct {
     SUNContext sunctx;
     N_Vector y;
-    SUNMatrix jac;
-    SUNLinearSolver ls;
+    SUNMatrix jac;        /* dense (systems without a Jacobian) */
+    SUNLinearSolver ls;   /* dense LU */
+    SUNMatrix spjac;      /* compressed sparse columns (systems with a Jacobian) */
+    SUNLinearSolver spls; /* KLU */
+    double *jdense;       /* n x n, column-major: the system's Jacobian before compression */
+    unsigned char *pat;   /* n x n, column-major: the sparse pattern (see the header) */
+    long pat_nnz;
+    int sparse_on; /* the linear solver attached to CVODE: 1 KLU, 0 dense */
     void *mem;
     int n;
     ks_ode_system sys; /* current system (callback, user pointer) */
@@ -76,10 +97,10 @@ static int cvode_rhs(sunrealtype t, N_Vector y, N_Vector ydot, void *data)
     return 0;
 }
 
-/* CVLsJacFn: forwards to the system's Jacobian callback, writing straight into the dense
- * (column-major) matrix. A nonzero return is unrecoverable (CVODE user guide 4.6.5). */
-static int cvode_jac(sunrealtype t, N_Vector y, N_Vector fy, SUNMatrix J, void *data, N_Vector tmp1,
-                     N_Vector tmp2, N_Vector tmp3)
+/* CVLsJacFn for KLU: the system's dense Jacobian, compressed onto the pattern (grown when a
+ * new nonzero appears; see the header). */
+static int cvode_jac_sparse(sunrealtype t, N_Vector y, N_Vector fy, SUNMatrix J, void *data,
+                            N_Vector tmp1, N_Vector tmp2, N_Vector tmp3)
 {
     cvode_state *st = data;
     (void)tmp1;
@@ -88,13 +109,67 @@ static int cvode_jac(sunrealtype t, N_Vector y, N_Vector fy, SUNMatrix J, void *
     if (!st->sys.jac) {
         return -1;
     }
-    int rc = st->sys.jac(t, N_VGetArrayPointer(y), N_VGetArrayPointer(fy), SUNDenseMatrix_Data(J),
-                         st->sys.user);
+    const int n = st->n;
+    const size_t un = (size_t)n;
+    int rc =
+        st->sys.jac(t, N_VGetArrayPointer(y), N_VGetArrayPointer(fy), st->jdense, st->sys.user);
     if (rc != 0) {
         st->rhs_failed = 1;
         return -1;
     }
+    long nnz = st->pat_nnz;
+    for (size_t k = 0; k < un * un; k++) {
+        if (st->jdense[k] != 0.0 && !st->pat[k]) {
+            st->pat[k] = 1;
+            nnz++;
+        }
+    }
+    if (nnz != st->pat_nnz) {
+        if (nnz > (long)SUNSparseMatrix_NNZ(J) &&
+            SUNSparseMatrix_Reallocate(J, (sunindextype)nnz) != 0) {
+            snprintf(st->errmsg, sizeof st->errmsg,
+                     "cannot grow the sparse Jacobian to %ld entries", nnz);
+            return -1;
+        }
+        if (SUNLinSol_KLUReInit(st->spls, J, (sunindextype)nnz, SUNKLU_REINIT_PARTIAL) != 0) {
+            snprintf(st->errmsg, sizeof st->errmsg, "KLU: re-initialisation for %ld entries failed",
+                     nnz);
+            return -1;
+        }
+        st->pat_nnz = nnz;
+    }
+    sunindextype *colptr = SUNSparseMatrix_IndexPointers(J);
+    sunindextype *rowind = SUNSparseMatrix_IndexValues(J);
+    sunrealtype *val = SUNSparseMatrix_Data(J);
+    sunindextype e = 0;
+    for (int j = 0; j < n; j++) {
+        colptr[j] = e;
+        const double *col = st->jdense + (size_t)j * un;
+        const unsigned char *pc = st->pat + (size_t)j * un;
+        for (int i = 0; i < n; i++) {
+            if (pc[i]) {
+                rowind[e] = i;
+                val[e] = col[i];
+                e++;
+            }
+        }
+    }
+    colptr[n] = e;
     return 0;
+}
+
+/* Attaches the linear solver a system needs: KLU when it gives a Jacobian, dense otherwise. */
+static int cvode_attach(cvode_state *st, int sparse)
+{
+    if (st->sparse_on == sparse) {
+        return CV_SUCCESS;
+    }
+    int flag = sparse ? CVodeSetLinearSolver(st->mem, st->spls, st->spjac)
+                      : CVodeSetLinearSolver(st->mem, st->ls, st->jac);
+    if (flag == CV_SUCCESS) {
+        st->sparse_on = sparse;
+    }
+    return flag;
 }
 
 /* Records a failed CVODE call: "<what> failed at t = ...: <flag name>: <CVODE's message>". */
@@ -154,6 +229,14 @@ static void cvode_free(void *state)
     if (st->jac) {
         SUNMatDestroy(st->jac);
     }
+    if (st->spls) {
+        SUNLinSolFree(st->spls);
+    }
+    if (st->spjac) {
+        SUNMatDestroy(st->spjac);
+    }
+    free(st->jdense);
+    free(st->pat);
     if (st->y) {
         N_VDestroy(st->y);
     }
@@ -193,7 +276,20 @@ static void *cvode_create(ks_ctx *ctx, int n, const ks_sim_options *opt)
     st->y = N_VNew_Serial((sunindextype)n, st->sunctx);
     st->jac = st->y ? SUNDenseMatrix((sunindextype)n, (sunindextype)n, st->sunctx) : NULL;
     st->ls = st->jac ? SUNLinSol_Dense(st->y, st->jac, st->sunctx) : NULL;
-    st->mem = st->ls ? CVodeCreate(CV_BDF, st->sunctx) : NULL;
+    /* the pattern starts as the diagonal */
+    st->spjac = st->ls ? SUNSparseMatrix((sunindextype)n, (sunindextype)n, (sunindextype)n, CSC_MAT,
+                                         st->sunctx)
+                       : NULL;
+    st->spls = st->spjac ? SUNLinSol_KLU(st->y, st->spjac, st->sunctx) : NULL;
+    st->jdense = st->spls ? ks_calloc(ctx, (size_t)n * (size_t)n, sizeof(double)) : NULL;
+    st->pat = st->jdense ? ks_calloc(ctx, (size_t)n * (size_t)n, 1) : NULL;
+    if (st->pat) {
+        for (int i = 0; i < n; i++) {
+            st->pat[(size_t)i * (size_t)n + (size_t)i] = 1;
+        }
+        st->pat_nnz = n;
+    }
+    st->mem = st->pat ? CVodeCreate(CV_BDF, st->sunctx) : NULL;
     if (!st->mem) {
         ks_fail(ctx, KS_ERR_NOMEM, "CVODE: cannot create the solver for %d states", n);
         goto fail;
@@ -221,7 +317,8 @@ static void *cvode_create(ks_ctx *ctx, int n, const ks_sim_options *opt)
         goto fail_flag;
     }
     what = "CVodeSetLinearSolver";
-    flag = CVodeSetLinearSolver(st->mem, st->ls, st->jac);
+    st->sparse_on = -1;
+    flag = cvode_attach(st, 0);
     if (flag != CV_SUCCESS) {
         goto fail_flag;
     }
@@ -269,8 +366,26 @@ static ks_status cvode_reset(ks_ctx *ctx, void *state, const ks_ode_system *sys,
     if (flag != CV_SUCCESS) {
         return cvode_fail(ctx, st, "CVodeReInit", flag, t0);
     }
-    /* NULL restores the difference-quotient Jacobian. */
-    flag = CVodeSetJacFn(st->mem, sys->jac ? cvode_jac : NULL);
+    flag = cvode_attach(st, sys->jac != NULL);
+    if (flag != CV_SUCCESS) {
+        return cvode_fail(ctx, st, "CVodeSetLinearSolver", flag, t0);
+    }
+    if (sys->jac && st->pat_nnz != st->n) {
+        /* back to the diagonal (see the header); the first step evaluates the Jacobian */
+        const size_t un = (size_t)st->n;
+        memset(st->pat, 0, un * un);
+        for (size_t i = 0; i < un; i++) {
+            st->pat[i * un + i] = 1;
+        }
+        st->pat_nnz = st->n;
+        flag = SUNLinSol_KLUReInit(st->spls, st->spjac, (sunindextype)st->n, SUNKLU_REINIT_PARTIAL);
+        if (flag != 0) {
+            return ks_fail(ctx, KS_ERR_SOLVER, "CVODE: KLU re-initialisation failed (flag %d)",
+                           flag);
+        }
+    }
+    /* NULL restores the difference-quotient Jacobian (dense). */
+    flag = CVodeSetJacFn(st->mem, sys->jac ? cvode_jac_sparse : NULL);
     if (flag != CV_SUCCESS) {
         return cvode_fail(ctx, st, "CVodeSetJacFn", flag, t0);
     }
