@@ -8,6 +8,8 @@
  *    the model supports and a schedule with repeats, overlapping infusions and steady-state
  *    doses (ss = 1 and ss = 2): ks_simulate with CVODE (rtol 1e-10, atol 1e-14) and with the
  *    closed form agree to 1e-6 relative at every output time.
+ * 1c. The compiled vector and sparse-matrix kernels CVODE is given (solve/sundials_ops.h) against
+ *    the SUNDIALS library's own functions, bitwise, in every special case of each operation.
  * 3. Independent checks of the closed form: the state at t = 0+ after a bolus is the dose input
  *    (definition of the t+ convention), and the steady state (geometric series, NONMEM SS = 1)
  *    equals the state reached by actually repeating the dose many times.
@@ -23,6 +25,11 @@
 #include "sim/simulate.h"
 #include "solve/expm.h"
 #include "solve/integrator.h"
+#include "solve/sundials_ops.h"
+
+#include <nvector/nvector_serial.h>
+#include <sundials/sundials_context.h>
+#include <sunmatrix/sunmatrix_sparse.h>
 
 #include <float.h>
 #include <stdio.h>
@@ -258,6 +265,169 @@ static void test_cvode_sparse(ks_ctx *ctx)
     CHECK(same);
     CHECK(stt.jac_evals > 0);
     it->free(st);
+}
+
+/* ---- 1c. the compiled SUNDIALS kernels against the library's, bitwise ---------------------- */
+
+#define KN 37 /* odd, not a multiple of a vector width */
+
+static int same_vec(N_Vector a, N_Vector b)
+{
+    return memcmp(N_VGetArrayPointer(a), N_VGetArrayPointer(b), KN * sizeof(double)) == 0;
+}
+
+static void fill_vec(N_Vector v, uint64_t *s, int zeros)
+{
+    double *d = N_VGetArrayPointer(v);
+    for (int i = 0; i < KN; i++) {
+        *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+        d[i] = ((double)(*s >> 11) * 0x1.0p-53 - 0.5) * 10.0;
+        if (zeros && i % 7 == 3) {
+            d[i] = 0.0;
+        }
+    }
+}
+
+static void test_sundials_kernels(void)
+{
+    SUNContext sc = NULL;
+    CHECK(SUNContext_Create(NULL, &sc) == 0);
+    N_Vector x = N_VNew_Serial(KN, sc), y = N_VNew_Serial(KN, sc);
+    N_Vector z0 = N_VNew_Serial(KN, sc), z1 = N_VNew_Serial(KN, sc), w = N_VNew_Serial(KN, sc);
+    N_Vector f = N_VNew_Serial(KN, sc);
+    CHECK(x && y && z0 && z1 && w && f && ks_nvector_serial_fast_ops(f) == 0);
+    if (!(x && y && z0 && z1 && w && f)) {
+        return;
+    }
+    N_Vector_Ops o = f->ops; /* the kernels; the other vectors keep the library's */
+    uint64_t s = 12345;
+    int bad = 0, cases = 0;
+    const double coef[] = {1.0, -1.0, 0.0, 2.5, -2.5, 0.3};
+    for (int ia = 0; ia < 6; ia++) {
+        for (int ib = 0; ib < 6; ib++) {
+            double a = coef[ia], b = coef[ib];
+            for (int alias = 0; alias < 3; alias++) { /* z separate, z = x, z = y */
+                fill_vec(x, &s, 0);
+                fill_vec(y, &s, 0);
+                N_VScale_Serial(1.0, alias == 1 ? x : y, z0);
+                N_VScale_Serial(1.0, z0, z1);
+                N_Vector xa = alias == 1 ? z0 : x, ya = alias == 2 ? z0 : y;
+                N_Vector xb = alias == 1 ? z1 : x, yb = alias == 2 ? z1 : y;
+                N_VLinearSum_Serial(a, xa, b, ya, z0);
+                o->nvlinearsum(a, xb, b, yb, z1);
+                bad += !same_vec(z0, z1);
+                cases++;
+            }
+        }
+    }
+    for (int ic = 0; ic < 6; ic++) {
+        double c = coef[ic];
+        fill_vec(x, &s, 0);
+        N_VScale_Serial(c, x, z0);
+        o->nvscale(c, x, z1);
+        bad += !same_vec(z0, z1);
+        N_VScale_Serial(1.0, x, z0);
+        N_VScale_Serial(1.0, x, z1);
+        N_VScale_Serial(c, z0, z0);
+        o->nvscale(c, z1, z1);
+        bad += !same_vec(z0, z1);
+        N_VConst_Serial(c, z0);
+        o->nvconst(c, z1);
+        bad += !same_vec(z0, z1);
+        N_VAddConst_Serial(x, c, z0);
+        o->nvaddconst(x, c, z1);
+        bad += !same_vec(z0, z1);
+        N_VCompare_Serial(fabs(c), x, z0);
+        o->nvcompare(fabs(c), x, z1);
+        bad += !same_vec(z0, z1);
+        cases += 5;
+    }
+    fill_vec(x, &s, 1);
+    fill_vec(y, &s, 0);
+    fill_vec(w, &s, 0);
+    N_VProd_Serial(x, y, z0);
+    o->nvprod(x, y, z1);
+    bad += !same_vec(z0, z1);
+    N_VDiv_Serial(x, y, z0);
+    o->nvdiv(x, y, z1);
+    bad += !same_vec(z0, z1);
+    N_VAbs_Serial(x, z0);
+    o->nvabs(x, z1);
+    bad += !same_vec(z0, z1);
+    N_VInv_Serial(y, z0);
+    o->nvinv(y, z1);
+    bad += !same_vec(z0, z1);
+    N_VConst_Serial(7.0, z0);
+    N_VConst_Serial(7.0, z1);
+    bad += N_VInvTest_Serial(x, z0) != o->nvinvtest(x, z1) || !same_vec(z0, z1);
+    double r0[] = {N_VDotProd_Serial(x, y), N_VMaxNorm_Serial(x),    N_VWrmsNorm_Serial(x, w),
+                   N_VMin_Serial(x),        N_VWL2Norm_Serial(x, w), N_VWSqrSumLocal_Serial(x, w)};
+    double r1[] = {o->nvdotprod(x, y), o->nvmaxnorm(x),    o->nvwrmsnorm(x, w),
+                   o->nvmin(x),        o->nvwl2norm(x, w), o->nvwsqrsumlocal(x, w)};
+    bad += memcmp(r0, r1, sizeof r0) != 0;
+    cases += 10;
+
+    /* sparse CSC: copy (enough room, and too little: the library grows B), I + c A with the
+     * full diagonal and without it (the library inserts it), zero */
+    SUNMatrix A = SUNSparseMatrix(6, 6, 20, CSC_MAT, sc),
+              B0 = SUNSparseMatrix(6, 6, 20, CSC_MAT, sc);
+    SUNMatrix B1 = SUNSparseMatrix(6, 6, 20, CSC_MAT, sc),
+              S = SUNSparseMatrix(6, 6, 4, CSC_MAT, sc);
+    CHECK(A && B0 && B1 && S && ks_sunmatrix_sparse_fast_ops(B1) == 0 &&
+          ks_sunmatrix_sparse_fast_ops(S) == 0);
+    if (A && B0 && B1 && S) {
+        for (int diag = 1; diag >= 0; diag--) {
+            sunindextype *ap = SUNSparseMatrix_IndexPointers(A),
+                         *ai = SUNSparseMatrix_IndexValues(A);
+            double *ax = SUNSparseMatrix_Data(A);
+            sunindextype e = 0;
+            for (int j = 0; j < 6; j++) {
+                ap[j] = e;
+                for (int i = 0; i < 6; i++) {
+                    if ((i == j && (diag || j != 2)) || (i + 2 * j) % 5 == 1) {
+                        ai[e] = i;
+                        ax[e++] = 0.25 * i - 1.5 * j + 0.1;
+                    }
+                }
+            }
+            ap[6] = e;
+            CHECK(SUNMatCopy_Sparse(A, B0) == 0 && B1->ops->copy(A, B1) == 0);
+            CHECK(SUNMatScaleAddI_Sparse(-0.37, B0) == 0 && B1->ops->scaleaddi(-0.37, B1) == 0);
+            long nz0 = (long)SUNSparseMatrix_IndexPointers(B0)[6];
+            bad += nz0 != (long)SUNSparseMatrix_IndexPointers(B1)[6] ||
+                   memcmp(SUNSparseMatrix_IndexPointers(B0), SUNSparseMatrix_IndexPointers(B1),
+                          7 * sizeof(sunindextype)) != 0 ||
+                   memcmp(SUNSparseMatrix_IndexValues(B0), SUNSparseMatrix_IndexValues(B1),
+                          (size_t)nz0 * sizeof(sunindextype)) != 0 ||
+                   memcmp(SUNSparseMatrix_Data(B0), SUNSparseMatrix_Data(B1),
+                          (size_t)nz0 * sizeof(double)) != 0;
+            /* into a matrix with room for 4 entries: grown by the library, same content */
+            CHECK(S->ops->copy(A, S) == 0);
+            bad += (long)SUNSparseMatrix_IndexPointers(S)[6] != (long)ap[6] ||
+                   memcmp(SUNSparseMatrix_Data(S), ax, (size_t)ap[6] * sizeof(double)) != 0;
+            SUNMatrix C = B1->ops->clone(B1);
+            bad += !C || C->ops->scaleaddi != B1->ops->scaleaddi;
+            if (C) {
+                SUNMatDestroy(C);
+            }
+            CHECK(B1->ops->zero(B1) == 0);
+            bad += SUNSparseMatrix_IndexPointers(B1)[6] != 0;
+            cases += 4;
+        }
+    }
+    printf("  SUNDIALS kernels against the library's: %d of %d cases differ\n", bad, cases);
+    CHECK(bad == 0);
+    SUNMatDestroy(A);
+    SUNMatDestroy(B0);
+    SUNMatDestroy(B1);
+    SUNMatDestroy(S);
+    N_VDestroy(x);
+    N_VDestroy(y);
+    N_VDestroy(z0);
+    N_VDestroy(z1);
+    N_VDestroy(w);
+    N_VDestroy(f);
+    SUNContext_Free(&sc);
 }
 
 /* ---- 2. CVODE against the closed form on the real PK system ---------------------------- */
@@ -695,6 +865,7 @@ int main(void)
     CHECK(ctx != NULL);
     test_cvode_wrapper(ctx);
     test_cvode_sparse(ctx);
+    test_sundials_kernels();
 
     ks_params *params = ks_params_create_default(ctx);
     ks_pk_typical *typ = params ? ks_pk_typical_create(ctx, params) : NULL;

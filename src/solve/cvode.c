@@ -28,6 +28,7 @@
 #include "solve/integrator.h"
 
 #include "core/internal.h"
+#include "solve/sundials_ops.h"
 
 #include <cvode/cvode.h>
 #include <cvode/cvode_ls.h>
@@ -274,12 +275,22 @@ static void *cvode_create(ks_ctx *ctx, int n, const ks_sim_options *opt)
         goto fail_flag;
     }
     st->y = N_VNew_Serial((sunindextype)n, st->sunctx);
+    /* compiled vector kernels, bitwise those of the serial module (sundials_ops.h); CVodeInit's
+     * clones inherit them (and those of the sparse Jacobian below, its clone included) */
+    if (st->y && ks_nvector_serial_fast_ops(st->y) != 0) {
+        ks_fail(ctx, KS_ERR_INTERNAL, "CVODE: the state vector is not a serial N_Vector");
+        goto fail;
+    }
     st->jac = st->y ? SUNDenseMatrix((sunindextype)n, (sunindextype)n, st->sunctx) : NULL;
     st->ls = st->jac ? SUNLinSol_Dense(st->y, st->jac, st->sunctx) : NULL;
     /* the pattern starts as the diagonal */
     st->spjac = st->ls ? SUNSparseMatrix((sunindextype)n, (sunindextype)n, (sunindextype)n, CSC_MAT,
                                          st->sunctx)
                        : NULL;
+    if (st->spjac && ks_sunmatrix_sparse_fast_ops(st->spjac) != 0) {
+        ks_fail(ctx, KS_ERR_INTERNAL, "CVODE: the Jacobian is not a compressed-column matrix");
+        goto fail;
+    }
     st->spls = st->spjac ? SUNLinSol_KLU(st->y, st->spjac, st->sunctx) : NULL;
     st->jdense = st->spls ? ks_calloc(ctx, (size_t)n * (size_t)n, sizeof(double)) : NULL;
     st->pat = st->jdense ? ks_calloc(ctx, (size_t)n * (size_t)n, 1) : NULL;
