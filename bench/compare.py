@@ -14,7 +14,8 @@ inflate (on an idle machine it equals the wall time, which the table also shows)
 
 maxreldiff of a tool: the largest |MADRS_tool - MADRS_reference| over its patients and the
 hourly grid, divided by the range of the MADRS scale (60 points), so that it reads as a
-fraction of the score range whatever the patient's own excursion.
+fraction of the score range whatever the patient's own excursion. err(tight): the same
+difference from a tight solution (madrs_tight.csv, when present), i.e. each tool's own error.
 
 The ratios compare the faster of ketasim's two paths at the benchmark's tolerances (reference
 and fast; every tool gets the same rtol and atol) with the fastest SciPy method and deSolve, and
@@ -58,6 +59,10 @@ def main():
             runs[tool] = (int(f["patients"]), float(f["wall_s"]),
                           float(f.get("cpu_s", f["wall_s"])))
     ref = load(work + "/madrs_reference.csv")
+    try:
+        tight = load(work + "/madrs_tight.csv")
+    except OSError:
+        tight = None
     res = {}
     for tool, _ in ROWS:
         if tool not in runs:
@@ -65,24 +70,27 @@ def main():
             continue
         n, wall, cpu = runs[tool]
         per = cpu / n
-        diff = None
+        diff = err = None
+        m = load(work + "/madrs_%s.csv" % tool)
         if tool != "reference":
-            m = load(work + "/madrs_%s.csv" % tool)
             diff = float(np.max(np.abs(m - ref[: m.shape[0], :]))) / SCALE_RANGE
-        res[tool] = {"n": n, "wall": wall, "per": per, "cpu_all": per * n_all, "diff": diff}
-    head = "%-30s %8s %10s %11s %11s %12s %11s"
+        if tight is not None:
+            err = float(np.max(np.abs(m - tight[: m.shape[0], :]))) / SCALE_RANGE
+        res[tool] = {"n": n, "wall": wall, "per": per, "cpu_all": per * n_all, "diff": diff,
+                     "err": err}
+    head = "%-30s %8s %10s %11s %11s %12s %11s %11s"
     print(head % ("tool", "patients", "wall_s", "cpu_s@%d" % n_all, "ms/patient",
-                  "pat-days/s/core", "maxreldiff"))
+                  "pat-days/s/core", "maxreldiff", "err(tight)"))
     for tool, label in ROWS:
         r = res[tool]
         if r is None:
-            print(head % (label, "n/a", "n/a", "n/a", "n/a", "n/a", "n/a"))
+            print(head % (label, "n/a", "n/a", "n/a", "n/a", "n/a", "n/a", "n/a"))
             continue
         scaled = "" if r["n"] == n_all else "  (timed on %d, scaled)" % r["n"]
-        print("%-30s %8d %10.2f %11s %11s %15s %11s%s" % (
+        print("%-30s %8d %10.2f %11s %11s %15s %11s %11s%s" % (
             label, r["n"], r["wall"], fmt(r["cpu_all"], ".2f"), fmt(1e3 * r["per"], ".2f"),
             fmt(days / r["per"], ".1f"), "(reference)" if tool == "reference"
-            else fmt(r["diff"], ".2e"), scaled))
+            else fmt(r["diff"], ".2e"), fmt(r["err"], ".2e"), scaled))
     ket = [(res[t]["per"], t) for t in ("reference", "fast") if res[t]]
     ket_best, ket_tool = min(ket)
     scipy = [res[t]["per"] for t in ("scipy-lsoda", "scipy-bdf") if res[t]]
