@@ -4,8 +4,9 @@
  *
  * Written from the operations' definitions in the CVODE user guide v6.4 ("NVECTOR functions
  * used by CVODE", "SUNMATRIX functions used by CVODE"), with the special cases of the serial
- * and sparse modules so that every result is the same expression evaluated in the same order. ISO C mode (-std=c17) keeps GCC from contracting a
- * product and a sum into one fused operation, which would change the rounding.
+ * and sparse modules so that every result is the same expression evaluated in the same order. ISO C
+ * mode (-std=c17) keeps GCC from contracting a product and a sum into one fused operation, which
+ * would change the rounding.
  */
 #include "solve/sundials_ops.h"
 
