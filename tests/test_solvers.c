@@ -100,13 +100,20 @@ static void run_failing_advance(void *arg)
     fr->status = ks_integrator_cvode.advance(fr->ctx, fr->st, 2.0, 2.0, fr->y);
 }
 
-static void test_cvode_wrapper(ks_ctx *ctx)
+/* CVODE's options for the exact-solution checks: rtol 1e-10, atol 1e-14. */
+static ks_sim_options tight_options(void)
 {
-    const ks_integrator_type *it = &ks_integrator_cvode;
     ks_sim_options opt;
     ks_sim_options_init(&opt);
     opt.rtol = 1e-10;
     opt.atol = 1e-14;
+    return opt;
+}
+
+static void test_cvode_wrapper(ks_ctx *ctx)
+{
+    const ks_integrator_type *it = &ks_integrator_cvode;
+    ks_sim_options opt = tight_options();
     chain c = {1.3, 0.2, -1.0, 1e300};
     ks_ode_system sys = {2, chain_rhs, &c, NULL};
     void *st = it->create(ctx, 2, &opt);
@@ -221,10 +228,7 @@ static double tri_exact_y2(const chain *c, double a, double y20, double t)
 static void test_cvode_sparse(ks_ctx *ctx)
 {
     const ks_integrator_type *it = &ks_integrator_cvode;
-    ks_sim_options opt;
-    ks_sim_options_init(&opt);
-    opt.rtol = 1e-10;
-    opt.atol = 1e-14;
+    const ks_sim_options opt = tight_options();
     chain c = {1.3, 0.2, -1.0, 1e300};
     ks_ode_system sys = {3, tri_rhs, &c, tri_jac};
     ks_ode_system sys_dq = {3, tri_rhs, &c, NULL};
